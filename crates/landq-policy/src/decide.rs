@@ -1,0 +1,418 @@
+//! `decide(facts) -> Decision`: whether a pull request may land now, and if
+//! not, every reason why, each naming what is missing and who can provide it.
+
+use std::fmt;
+
+use rustc_hash::FxHashMap;
+
+use crate::facts::{CheckOutcome, Facts, Permission, PullState, ReviewState};
+use crate::message::CommitMessage;
+use crate::rules::{Owner, RULES_PATH, RuleError};
+use crate::settings::{SETTINGS_PATH, Settings, SettingsError};
+
+/// The outcome of [`decide`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Every condition holds: squash-merge exactly this plan.
+    Land(Landing),
+    /// Something is missing; the reasons say what and who can provide it.
+    Wait(Vec<Reason>),
+}
+
+/// What to land and the evidence for it (the audit record's content).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Landing {
+    /// The head commit that was evaluated; the merge must carry it.
+    pub head_sha: String,
+    /// Reviewers other than the author whose approval counted, in order.
+    pub approvers: Vec<String>,
+    /// For each owned path, the rule and the approver who satisfied it.
+    pub ownership: Vec<OwnerApproval>,
+    /// The squash commit message.
+    pub message: CommitMessage,
+}
+
+/// How one owned path was approved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnerApproval {
+    /// The path (or the old path of a rename).
+    pub path: String,
+    /// The rules-file line that owns it.
+    pub line: usize,
+    /// The approver who is one of that rule's owners.
+    pub approver: String,
+    /// The owner entry they satisfied (themselves or their team).
+    pub owner: Owner,
+}
+
+/// One unmet condition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// The pull request is closed or already merged.
+    NotOpen(PullState),
+    /// Drafts do not land.
+    Draft,
+    /// The base branch is not one landq guards.
+    BranchNotGuarded {
+        /// The pull request's base.
+        base: String,
+        /// The branches landq guards.
+        guarded: Vec<String>,
+    },
+    /// The land label is not on the pull request.
+    LabelMissing(String),
+    /// Nobody is known to have applied the label.
+    LabelerUnknown(String),
+    /// The label was applied by someone without write access.
+    LabelerLacksWrite {
+        /// Who applied it.
+        login: String,
+        /// What they may do.
+        permission: Permission,
+        /// The label.
+        label: String,
+    },
+    /// `.github/landq.toml` on the base branch is invalid.
+    SettingsInvalid(SettingsError),
+    /// `.github/.landqueue` on the base branch is invalid.
+    RulesInvalid(Vec<RuleError>),
+    /// Too few approvals from reviewers other than the author.
+    NeedsApprovals {
+        /// Approvals that count.
+        have: usize,
+        /// Approvals required.
+        need: usize,
+        /// The author, whose own approval never counts.
+        author: String,
+        /// Reviewers whose approval is on an older head commit.
+        stale: Vec<String>,
+    },
+    /// Reviewers whose latest review requests changes.
+    ChangesRequested(Vec<String>),
+    /// A changed path lacks an approval from any of its owners.
+    OwnerApprovalMissing {
+        /// The path (or old path of a rename).
+        path: String,
+        /// The rules-file line that owns it.
+        line: usize,
+        /// Who can approve it.
+        owners: Vec<Owner>,
+    },
+    /// A required check has not reported on the head commit.
+    CheckMissing(String),
+    /// A required check is still running.
+    CheckPending(String),
+    /// A required check failed.
+    CheckFailed {
+        /// Its name.
+        name: String,
+        /// GitHub's conclusion.
+        conclusion: String,
+    },
+    /// GitHub reports conflicts with the base branch.
+    NotMergeable(String),
+    /// GitHub has not finished computing mergeability.
+    MergeabilityUnknown,
+}
+
+/// Decides whether the pull request described by `facts` may land now.
+pub fn decide(facts: &Facts) -> Decision {
+    let pull = &facts.pull;
+    let mut reasons = Vec::new();
+    let default_settings = Settings::default();
+    let settings = match &facts.settings {
+        Ok(settings) => settings,
+        Err(err) => {
+            reasons.push(Reason::SettingsInvalid(err.clone()));
+            &default_settings
+        }
+    };
+
+    // 1. Open, ready, guarded, labeled.
+    if pull.state != PullState::Open {
+        reasons.push(Reason::NotOpen(pull.state));
+    }
+    if pull.draft {
+        reasons.push(Reason::Draft);
+    }
+    if !settings.guards(&pull.base, &facts.default_branch) {
+        reasons.push(Reason::BranchNotGuarded {
+            base: pull.base.clone(),
+            guarded: settings
+                .branches
+                .clone()
+                .unwrap_or_else(|| vec![facts.default_branch.clone()]),
+        });
+    }
+    if !pull.labels.contains(&settings.label) {
+        reasons.push(Reason::LabelMissing(settings.label.clone()));
+    }
+
+    // 2. The labeler may write.
+    match &facts.labeler {
+        None => reasons.push(Reason::LabelerUnknown(settings.label.clone())),
+        Some(labeler) if labeler.permission < Permission::Write => {
+            reasons.push(Reason::LabelerLacksWrite {
+                login: labeler.login.clone(),
+                permission: labeler.permission,
+                label: settings.label.clone(),
+            });
+        }
+        Some(_) => {}
+    }
+
+    // 3. Approvals from others, on the head commit.
+    let verdicts = Verdicts::of(facts, settings.allow_stale_approvals);
+    if verdicts.approvers.len() < settings.min_approvals {
+        reasons.push(Reason::NeedsApprovals {
+            have: verdicts.approvers.len(),
+            need: settings.min_approvals,
+            author: pull.author.clone(),
+            stale: verdicts.stale.clone(),
+        });
+    }
+    if !verdicts.blocking.is_empty() {
+        reasons.push(Reason::ChangesRequested(verdicts.blocking.clone()));
+    }
+
+    // 4. An owner's approval for every owned path, rules from the base.
+    let mut ownership = Vec::new();
+    match &facts.rules {
+        Err(errors) => reasons.push(Reason::RulesInvalid(errors.0.clone())),
+        Ok(rules) => {
+            for path in facts.files.iter().flat_map(|f| f.paths()) {
+                let Some(rule) = rules.rule_for(path).filter(|r| !r.owners.is_empty()) else {
+                    continue;
+                };
+                match verdicts.owner_approval(facts, &rule.owners) {
+                    Some((approver, owner)) => ownership.push(OwnerApproval {
+                        path: path.to_owned(),
+                        line: rule.line,
+                        approver,
+                        owner,
+                    }),
+                    None => reasons.push(Reason::OwnerApprovalMissing {
+                        path: path.to_owned(),
+                        line: rule.line,
+                        owners: rule.owners.clone(),
+                    }),
+                }
+            }
+        }
+    }
+
+    // 5. Required checks passed on the head commit.
+    for name in &settings.required_checks {
+        match facts
+            .checks
+            .iter()
+            .rfind(|c| &c.name == name)
+            .map(|c| &c.outcome)
+        {
+            None => reasons.push(Reason::CheckMissing(name.clone())),
+            Some(CheckOutcome::Pending) => reasons.push(Reason::CheckPending(name.clone())),
+            Some(CheckOutcome::Failed(conclusion)) => reasons.push(Reason::CheckFailed {
+                name: name.clone(),
+                conclusion: conclusion.clone(),
+            }),
+            Some(CheckOutcome::Passed) => {}
+        }
+    }
+
+    // 6. GitHub can merge it.
+    match pull.mergeable {
+        Some(true) => {}
+        Some(false) => reasons.push(Reason::NotMergeable(pull.base.clone())),
+        None if pull.state == PullState::Open => reasons.push(Reason::MergeabilityUnknown),
+        None => {}
+    }
+
+    if !reasons.is_empty() {
+        return Decision::Wait(reasons);
+    }
+    Decision::Land(Landing {
+        head_sha: pull.head_sha.clone(),
+        message: CommitMessage::squash(&pull.title, pull.number, &pull.body, &verdicts.approvers),
+        approvers: verdicts.approvers,
+        ownership,
+    })
+}
+
+/// Each reviewer's standing, from their latest review that says something.
+struct Verdicts {
+    /// Approvals that count, in order of the approving review.
+    approvers: Vec<String>,
+    /// Approvals given on an older head commit, when those do not count.
+    stale: Vec<String>,
+    /// Reviewers whose latest word is "changes requested".
+    blocking: Vec<String>,
+}
+
+impl Verdicts {
+    fn of(facts: &Facts, allow_stale: bool) -> Verdicts {
+        let pull = &facts.pull;
+        // Latest approving, blocking or dismissed review per reviewer.
+        let mut latest: FxHashMap<String, usize> = FxHashMap::default();
+        for (i, review) in facts.reviews.iter().enumerate() {
+            if matches!(review.state, ReviewState::Commented | ReviewState::Pending) {
+                continue;
+            }
+            latest.insert(review.reviewer.to_ascii_lowercase(), i);
+        }
+        let mut order: Vec<usize> = latest.into_values().collect();
+        order.sort_unstable();
+
+        let mut verdicts = Verdicts {
+            approvers: Vec::new(),
+            stale: Vec::new(),
+            blocking: Vec::new(),
+        };
+        for review in order.into_iter().map(|i| &facts.reviews[i]) {
+            let login = review.reviewer.clone();
+            match review.state {
+                _ if login.eq_ignore_ascii_case(&pull.author) => {}
+                ReviewState::Approved if allow_stale || review.commit_sha == pull.head_sha => {
+                    verdicts.approvers.push(login);
+                }
+                ReviewState::Approved => verdicts.stale.push(login),
+                ReviewState::ChangesRequested => verdicts.blocking.push(login),
+                _ => {}
+            }
+        }
+        verdicts
+    }
+
+    /// The first approver who is one of `owners`, and the entry they match.
+    fn owner_approval(&self, facts: &Facts, owners: &[Owner]) -> Option<(String, Owner)> {
+        self.approvers.iter().find_map(|login| {
+            owners
+                .iter()
+                .find(|owner| match owner {
+                    Owner::User(_) => owner.is_user(login),
+                    Owner::Team { org, slug } => facts.teams.contains(org, slug, login),
+                    Owner::Email(_) => false,
+                })
+                .map(|owner| (login.clone(), owner.clone()))
+        })
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::NotOpen(PullState::Merged) => f.write_str("the pull request is already merged"),
+            Reason::NotOpen(_) => f.write_str("the pull request is closed: reopen it to land it"),
+            Reason::Draft => f.write_str("the pull request is a draft: mark it ready for review"),
+            Reason::BranchNotGuarded { base, guarded } => write!(
+                f,
+                "landq does not land into `{base}` (it guards {}); change the base branch or \
+                 list `{base}` under `branches` in {SETTINGS_PATH}",
+                list(guarded.iter().map(|b| format!("`{b}`")))
+            ),
+            Reason::LabelMissing(label) => write!(f, "the `{label}` label is not applied"),
+            Reason::LabelerUnknown(label) => write!(
+                f,
+                "cannot tell who applied the `{label}` label: remove it and apply it again"
+            ),
+            Reason::LabelerLacksWrite {
+                login,
+                permission,
+                label,
+            } => write!(
+                f,
+                "@{login} applied `{label}` but has {} access: someone with write access \
+                 to the repository must apply it",
+                permission_name(*permission)
+            ),
+            Reason::SettingsInvalid(err) => write!(
+                f,
+                "{SETTINGS_PATH} on the base branch is invalid ({err}): nothing lands until \
+                 a fix lands"
+            ),
+            Reason::RulesInvalid(errors) => {
+                write!(
+                    f,
+                    "{RULES_PATH} on the base branch has {} error(s), so nothing lands until \
+                     a fix lands:",
+                    errors.len()
+                )?;
+                for err in errors {
+                    write!(f, "\n  {RULES_PATH}:{}: {}", err.line, err.kind)?;
+                }
+                Ok(())
+            }
+            Reason::NeedsApprovals {
+                have,
+                need,
+                author,
+                stale,
+            } => {
+                write!(
+                    f,
+                    "needs {need} approval(s) from reviewers other than the author @{author}, \
+                     has {have}"
+                )?;
+                if !stale.is_empty() {
+                    write!(
+                        f,
+                        "; {} approved an earlier commit and must approve the current one",
+                        list(stale.iter().map(|l| format!("@{l}")))
+                    )?;
+                }
+                Ok(())
+            }
+            Reason::ChangesRequested(reviewers) => write!(
+                f,
+                "{} requested changes: they must approve, or their review must be dismissed",
+                list(reviewers.iter().map(|l| format!("@{l}")))
+            ),
+            Reason::OwnerApprovalMissing { path, line, owners } => {
+                write!(
+                    f,
+                    "`{path}` needs an approval from {} ({RULES_PATH} line {line})",
+                    if owners.len() == 1 { "" } else { "one of " }.to_owned()
+                        + &list(owners.iter().map(Owner::to_string))
+                )?;
+                if owners.iter().all(|o| matches!(o, Owner::Email(_))) {
+                    f.write_str(
+                        "; landq cannot match email owners to reviewers: name them by @login",
+                    )?;
+                }
+                Ok(())
+            }
+            Reason::CheckMissing(name) => write!(
+                f,
+                "required check `{name}` has not reported on the head commit"
+            ),
+            Reason::CheckPending(name) => write!(f, "required check `{name}` is still running"),
+            Reason::CheckFailed { name, conclusion } => {
+                write!(f, "required check `{name}` did not pass ({conclusion})")
+            }
+            Reason::NotMergeable(base) => write!(
+                f,
+                "GitHub reports conflicts with `{base}`: merge `{base}` into the branch or rebase it"
+            ),
+            Reason::MergeabilityUnknown => {
+                f.write_str("GitHub is still checking whether it can merge")
+            }
+        }
+    }
+}
+
+fn permission_name(permission: Permission) -> &'static str {
+    match permission {
+        Permission::None => "no",
+        Permission::Read => "read",
+        Permission::Triage => "triage",
+        Permission::Write => "write",
+        Permission::Maintain => "maintain",
+        Permission::Admin => "admin",
+    }
+}
+
+fn list(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests;

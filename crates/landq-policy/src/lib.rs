@@ -1,0 +1,33 @@
+//! landq's pure domain: who owns a path, and whether a pull request may land.
+//!
+//! Data in, decision out: no I/O, no clock, no async. The worker reads facts
+//! from GitHub and calls [`decide`]; the CLI calls [`Rules`] directly.
+//!
+//! - [`rules`]: the `.github/.landqueue` file (CODEOWNERS syntax), strictly parsed.
+//! - [`pattern`]: one path pattern and the reference definition of matching.
+//! - [`owners`]: the index that finds a path's last matching rule fast.
+//! - [`settings`]: `.github/landq.toml`.
+//! - [`facts`] and [`decide`](mod@decide): the landing policy.
+//! - [`message`]: the squash commit message.
+
+#![deny(missing_docs)]
+
+pub mod decide;
+pub mod facts;
+pub mod message;
+pub mod owners;
+pub mod pattern;
+pub mod rules;
+pub mod settings;
+
+#[cfg(test)]
+mod matching_cases;
+
+pub use decide::{Decision, Landing, OwnerApproval, Reason, decide};
+pub use facts::{
+    ChangedFile, Check, CheckOutcome, Facts, Labeler, Permission, PullRequest, PullState, Review,
+    ReviewState, Teams,
+};
+pub use message::CommitMessage;
+pub use rules::{Owner, RULES_PATH, Rule, RuleError, RuleErrorKind, Rules, RulesErrors};
+pub use settings::{SETTINGS_PATH, Settings, SettingsError};
