@@ -1,1 +1,338 @@
+//! The `landq` CLI as users and scripts meet it: real files, a real git
+//! repository in a temporary directory, exit codes and exact output.
 
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use tempfile::TempDir;
+
+const RULES: &str = "\
+# Everyone in engineering owns everything by default.
+* @org/eng
+/services/billing/ @carol
+docs/* docs@example.com
+/services/billing/generated/
+/.github/.landqueue @org/security
+";
+
+fn landq(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_landq"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("landq runs")
+}
+
+fn landq_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_landq"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("landq runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+fn with_file(name: &str, text: &str) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    fs::write(dir.path().join(name), text).unwrap();
+    dir
+}
+
+#[test]
+fn check_accepts_a_valid_file() {
+    let dir = with_file("rules", RULES);
+    let out = landq(dir.path(), &["check", "rules"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "rules: ok, 5 rules\n");
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn check_warns_when_the_rules_file_owns_no_rule_for_itself() {
+    let dir = with_file("rules", "/services/ @carol\n");
+    let out = landq(dir.path(), &["check", "rules"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).starts_with("rules: warning: no rule gives `.github/.landqueue` an owner"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn check_reports_every_error_with_file_and_line() {
+    let dir = with_file(
+        "rules",
+        "* @org/eng\n!secrets/ @sec\n*.[ch] @c-team\ndocs/ @ok bad owner\n",
+    );
+    let out = landq(dir.path(), &["check", "rules"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "rules:2: negated patterns (`!`) are not supported in CODEOWNERS files\n\
+         rules:3: character ranges (`[ ]`) are not supported in CODEOWNERS files\n\
+         rules:4: invalid owner `bad`: expected @user, @org/team or an email address\n"
+    );
+}
+
+#[test]
+fn check_refuses_a_file_of_three_mib() {
+    let line = "/a/very/long/path/to/some/service/ @org/team\n";
+    let dir = with_file("rules", &line.repeat(3 * 1024 * 1024 / line.len() + 1));
+    let out = landq(dir.path(), &["check", "rules"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).starts_with("rules: the rules file is 3145"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn check_validates_settings_files() {
+    let dir = with_file("landq.toml", "min_approvals = 2\n");
+    let ok = landq(dir.path(), &["check", "landq.toml"]);
+    assert_eq!(
+        (ok.status.code(), stdout(&ok)),
+        (Some(0), "landq.toml: ok\n".into())
+    );
+    fs::write(
+        dir.path().join("landq.toml"),
+        "min_approvals = 2\nlabell = \"x\"\n",
+    )
+    .unwrap();
+    let bad = landq(dir.path(), &["check", "landq.toml"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stdout(&bad).starts_with("landq.toml:2: unknown field `labell`"),
+        "{}",
+        stdout(&bad)
+    );
+}
+
+#[test]
+fn check_of_a_missing_file_says_so() {
+    let dir = TempDir::new().unwrap();
+    let out = landq(dir.path(), &["check", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("landq: error: cannot read nope:"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn owners_prints_path_tab_owners() {
+    let dir = with_file("rules", RULES);
+    let out = landq(
+        dir.path(),
+        &[
+            "owners",
+            "--rules",
+            "rules",
+            "README.md",
+            "services/billing/pay.rs",
+            "services/billing/generated/pb.rs",
+            "docs/intro.md",
+            "docs/guide/setup.md",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "README.md\t@org/eng\n\
+         services/billing/pay.rs\t@carol\n\
+         services/billing/generated/pb.rs\t\n\
+         docs/intro.md\tdocs@example.com\n\
+         docs/guide/setup.md\t@org/eng\n"
+    );
+}
+
+#[test]
+fn owners_reads_paths_from_stdin_and_prints_json() {
+    let dir = with_file("rules", "/services/ @carol @org/pay\n/services/gen/\n");
+    let out = landq_stdin(
+        dir.path(),
+        &["owners", "--rules", "rules", "--json"],
+        "services/a.rs\nservices/gen/b.rs\n\ntop.txt\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "{\"path\":\"services/a.rs\",\"owners\":[\"@carol\",\"@org/pay\"],\"line\":1}\n\
+         {\"path\":\"services/gen/b.rs\",\"owners\":[],\"line\":2}\n\
+         {\"path\":\"top.txt\",\"owners\":[],\"line\":null}\n"
+    );
+}
+
+#[test]
+fn owners_with_invalid_rules_prints_errors_and_no_owners() {
+    let dir = with_file("rules", "* @org/eng\n!x @a\n");
+    let out = landq(dir.path(), &["owners", "--rules", "rules", "a"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "rules:2: negated patterns (`!`) are not supported in CODEOWNERS files\n"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = TempDir::new().unwrap();
+    assert_eq!(landq(dir.path(), &["owners"]).status.code(), Some(2));
+    assert_eq!(landq(dir.path(), &["frobnicate"]).status.code(), Some(2));
+}
+
+/// A repository whose `main` has RULES, and a `feature` branch that edits a
+/// billing file, renames a doc, rewrites the rules to hand everything to
+/// alice, and has an uncommitted new file.
+fn repo() -> TempDir {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .current_dir(d)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["config", "user.email", "dev@example.com"]);
+    git(&["config", "user.name", "Dev"]);
+    for (path, text) in [
+        (".github/.landqueue", RULES),
+        ("services/billing/pay.rs", "fn pay() {}\n"),
+        ("docs/old.md", "# Old\n"),
+        ("README.md", "hello\n"),
+    ] {
+        fs::create_dir_all(d.join(path).parent().unwrap()).unwrap();
+        fs::write(d.join(path), text).unwrap();
+    }
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "init"]);
+    git(&["checkout", "-qb", "feature"]);
+    fs::write(d.join("services/billing/pay.rs"), "fn pay() { todo!() }\n").unwrap();
+    fs::write(d.join(".github/.landqueue"), "* @alice\n").unwrap();
+    git(&["mv", "docs/old.md", "docs/new.md"]);
+    git(&["commit", "-qam", "feature work"]);
+    fs::write(d.join("notes.txt"), "wip\n").unwrap();
+    git(&["add", "notes.txt"]);
+    dir
+}
+
+#[test]
+fn explain_judges_changes_by_the_base_branch_rules() {
+    let dir = repo();
+    let out = landq(dir.path(), &["explain"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let body: String = text.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert!(text.starts_with("base main (merge base "), "{text}");
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .ends_with("rules main:.github/.landqueue (5 rules)")
+    );
+    assert_eq!(
+        body,
+        "
+4 changed file(s):
+  M  .github/.landqueue       @org/security     line 6
+  R  docs/new.md              docs@example.com  line 4
+       from docs/old.md       docs@example.com  line 4
+  A  notes.txt                @org/eng          line 2
+  M  services/billing/pay.rs  @carol            line 3
+
+to land: 1 approval(s) from reviewers other than the author, including one from an owner of each rule:
+  line 2    *                    @org/eng  (1 path(s))
+  line 3    /services/billing/   @carol  (1 path(s))
+  line 4    docs/*               docs@example.com  (2 path(s))
+  line 6    /.github/.landqueue  @org/security  (1 path(s))"
+    );
+    assert!(
+        !text.contains("@alice"),
+        "the branch's own rules must not count:\n{text}"
+    );
+}
+
+#[test]
+fn explain_with_an_explicit_base_and_no_changes() {
+    let dir = repo();
+    let out = landq(dir.path(), &["explain", "--base", "HEAD"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // HEAD's own rules (`* @alice`) apply when HEAD is the base; only the
+    // uncommitted file differs from it.
+    let text = stdout(&out);
+    assert!(
+        text.contains("\n1 changed file(s):\n  A  notes.txt  @alice  line 1\n"),
+        "{text}"
+    );
+    let missing = landq(dir.path(), &["explain", "--base", "no-such-branch"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(
+        stderr(&missing),
+        "landq: error: `no-such-branch` is not a commit in this repository\n"
+    );
+}
+
+#[test]
+fn explain_refuses_when_the_base_rules_are_broken() {
+    let dir = repo();
+    let d = dir.path();
+    let run = |args: &[&str]| {
+        Command::new("git")
+            .current_dir(d)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    run(&["stash", "-q"]);
+    run(&["checkout", "-q", "main"]);
+    fs::write(d.join(".github/.landqueue"), "* @org/eng\n[abc] @x\n").unwrap();
+    run(&["commit", "-qam", "break rules"]);
+    let out = landq(d, &["explain", "--base", "main"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "main:.github/.landqueue:2: character ranges (`[ ]`) are not supported in CODEOWNERS files\n\
+         landq lands nothing into main until these errors are fixed there\n"
+    );
+}
+
+#[test]
+fn explain_outside_a_checkout_says_so() {
+    let dir = TempDir::new().unwrap();
+    let out = landq(dir.path(), &["explain"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("landq: error: landq explain runs inside a git checkout"),
+        "{}",
+        stderr(&out)
+    );
+}

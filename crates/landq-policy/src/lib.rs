@@ -6,7 +6,7 @@
 //! - [`rules`]: the `.github/.landqueue` file (CODEOWNERS syntax), strictly parsed.
 //! - [`pattern`]: one path pattern and the reference definition of matching.
 //! - [`owners`]: the index that finds a path's last matching rule fast.
-//! - [`settings`]: `.github/landq.toml`.
+//! - [`settings`]: the `.github/landq.toml` file.
 //! - [`facts`] and [`decide`](mod@decide): the landing policy.
 //! - [`message`]: the squash commit message.
 

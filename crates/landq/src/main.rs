@@ -1,3 +1,42 @@
-fn main() {
-    println!("Hello, world!");
+//! `landq`: the land queue's single entry point.
+//!
+//! `main` only parses arguments and maps the outcome to an exit code: 0 ok,
+//! 1 invalid input or a failed command, 2 usage errors (from clap).
+
+mod commands;
+mod git;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// landq: only landq merges. Ownership rules live in `.github/.landqueue`.
+#[derive(Debug, Parser)]
+#[command(name = "landq", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Check(commands::check::Args),
+    Owners(commands::owners::Args),
+    Explain(commands::explain::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Check(args) => commands::check::run(&args),
+        Command::Owners(args) => commands::owners::run(&args),
+        Command::Explain(args) => commands::explain::run(&args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("landq: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
