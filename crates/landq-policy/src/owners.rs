@@ -52,16 +52,18 @@ impl Literal {
 /// An index over compiled patterns answering "which rule owns this path".
 #[derive(Debug, Default)]
 pub struct OwnerIndex {
-    patterns: Vec<Pattern>,
     anchored: FxHashMap<Box<str>, Literal>,
     names: FxHashMap<Box<str>, Literal>,
     suffixes: FxHashMap<Box<[u8]>, Literal>,
     suffix_lengths: Vec<usize>,
     catch_all: Option<RuleId>,
-    anchored_wild: FxHashMap<Box<str>, Vec<RuleId>>,
-    floating_wild: FxHashMap<Box<str>, Vec<RuleId>>,
-    floating_other: Vec<RuleId>,
+    anchored_wild: FxHashMap<Box<str>, Bucket>,
+    floating_wild: FxHashMap<Box<str>, Bucket>,
+    floating_other: Bucket,
 }
+
+/// Wildcard rules with their patterns, latest line first once built.
+type Bucket = Vec<(RuleId, Pattern)>;
 
 type Segments<'p> = SmallVec<[&'p str; 16]>;
 
@@ -70,7 +72,7 @@ impl OwnerIndex {
     pub fn new<'a>(patterns: impl IntoIterator<Item = &'a Pattern>) -> OwnerIndex {
         let mut index = OwnerIndex::default();
         for (i, pattern) in patterns.into_iter().enumerate() {
-            index.insert(RuleId(i), pattern.clone());
+            index.insert(RuleId(i), pattern);
         }
         for bucket in index
             .anchored_wild
@@ -85,18 +87,13 @@ impl OwnerIndex {
         index
     }
 
-    fn insert(&mut self, id: RuleId, pattern: Pattern) {
+    fn insert(&mut self, id: RuleId, pattern: &Pattern) {
         let segments = pattern.segments();
         let dir_only = pattern.dir_only();
         if pattern.is_floating() {
             let rest = &segments[1..];
             match rest {
-                [Segment::Literal(name)] => {
-                    self.names
-                        .entry(name.clone())
-                        .or_default()
-                        .add(id, dir_only);
-                }
+                [Segment::Literal(name)] => literal(&mut self.names, name).add(id, dir_only),
                 [Segment::Glob(tokens)] if **tokens == [GlobToken::Star] && !dir_only => {
                     self.catch_all = self.catch_all.max(Some(id));
                 }
@@ -107,12 +104,13 @@ impl OwnerIndex {
                     self.suffixes.entry(key).or_default().add(id, dir_only);
                 }
                 [Segment::Literal(first), ..] => {
+                    let wild = (id, pattern.clone());
                     self.floating_wild
                         .entry(first.clone())
                         .or_default()
-                        .push(id);
+                        .push(wild);
                 }
-                _ => self.floating_other.push(id),
+                _ => self.floating_other.push((id, pattern.clone())),
             }
         } else {
             let literal_len = segments
@@ -121,18 +119,15 @@ impl OwnerIndex {
                 .count();
             let prefix = join_literals(&segments[..literal_len]);
             if literal_len == segments.len() {
-                self.anchored
-                    .entry(prefix.into())
-                    .or_default()
-                    .add(id, dir_only);
+                literal(&mut self.anchored, &prefix).add(id, dir_only);
             } else {
+                let wild = (id, pattern.clone());
                 self.anchored_wild
                     .entry(prefix.into())
                     .or_default()
-                    .push(id);
+                    .push(wild);
             }
         }
-        self.patterns.push(pattern);
     }
 
     /// The last rule whose pattern matches `path`, if any.
@@ -186,17 +181,26 @@ impl OwnerIndex {
         best
     }
 
-    fn scan(&self, bucket: Option<&Vec<RuleId>>, segments: &[&str], best: &mut Option<RuleId>) {
-        for &id in bucket.into_iter().flatten() {
+    fn scan(&self, bucket: Option<&Bucket>, segments: &[&str], best: &mut Option<RuleId>) {
+        for (id, pattern) in bucket.into_iter().flatten() {
+            let id = *id;
             if Some(id) <= *best {
                 return;
             }
-            if self.patterns[id.0].matches_segments(segments) {
+            if pattern.matches_segments(segments) {
                 *best = Some(id);
                 return;
             }
         }
     }
+}
+
+/// The entry for `key`, allocating the key only when it is new.
+fn literal<'m>(map: &'m mut FxHashMap<Box<str>, Literal>, key: &str) -> &'m mut Literal {
+    if !map.contains_key(key) {
+        map.insert(key.into(), Literal::default());
+    }
+    map.get_mut(key).expect("just inserted")
 }
 
 /// `*` followed only by literal text (`*.proto`): the literal suffix.
@@ -208,7 +212,7 @@ fn star_then_literal(tokens: &[GlobToken]) -> Option<&str> {
 }
 
 fn join_literals(segments: &[Segment]) -> String {
-    let mut joined = String::new();
+    let mut joined = String::with_capacity(64);
     for segment in segments {
         if let Segment::Literal(name) = segment {
             if !joined.is_empty() {

@@ -87,7 +87,7 @@ impl Pattern {
         }
         let anchored = leading_slash || raw.contains('/');
 
-        let mut segments = Vec::new();
+        let mut segments = Vec::with_capacity(raw.matches('/').count() + 2);
         if !anchored {
             segments.push(Segment::AnyDepth);
         }
@@ -183,6 +183,9 @@ impl Segment {
     fn parse(piece: &str, whole: &str) -> Result<Self, PatternError> {
         if piece == "**" {
             return Ok(Segment::AnyDepth);
+        }
+        if !piece.contains(['\\', '[', '*', '?']) {
+            return Ok(Segment::Literal(piece.into()));
         }
         let mut tokens: Vec<GlobToken> = Vec::new();
         let mut literal = String::new();

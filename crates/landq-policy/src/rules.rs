@@ -142,7 +142,7 @@ impl Rules {
                 kind: RuleErrorKind::TooLarge(text.len()),
             }]));
         }
-        let mut rules = Vec::new();
+        let mut rules = Vec::with_capacity(text.matches('\n').count() + 1);
         let mut errors = Vec::new();
         for (i, line) in text.lines().enumerate() {
             match parse_line(line) {
