@@ -176,7 +176,7 @@ fn team_key(org: &str, slug: &str) -> String {
     format!("{}/{}", org.to_ascii_lowercase(), slug.to_ascii_lowercase())
 }
 
-/// Everything [`decide`](crate::decide) needs, read at one moment.
+/// Everything [`decide`](crate::decide()) needs, read at one moment.
 #[derive(Debug)]
 pub struct Facts {
     /// The pull request.

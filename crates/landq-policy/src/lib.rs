@@ -1,7 +1,7 @@
 //! landq's pure domain: who owns a path, and whether a pull request may land.
 //!
 //! Data in, decision out: no I/O, no clock, no async. The worker reads facts
-//! from GitHub and calls [`decide`]; the CLI calls [`Rules`] directly.
+//! from GitHub and calls [`decide()`]; the CLI calls [`Rules`] directly.
 //!
 //! - [`rules`]: the `.github/.landqueue` file (CODEOWNERS syntax), strictly parsed.
 //! - [`pattern`]: one path pattern and the reference definition of matching.
