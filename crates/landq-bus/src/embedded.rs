@@ -1,0 +1,424 @@
+//! The embedded bus: a durable queue in SQLite (WAL mode) under the data
+//! directory, for `landq serve` and single-machine installs.
+//!
+//! One writer thread owns the connection. Every operation (publish, lease,
+//! ack, nack) is a message to it; it drains whatever is waiting, applies it
+//! all in one transaction and commits once, then answers. So concurrent
+//! publishes share one fsync, and a publish is answered only after its
+//! commit is durable (`synchronous = FULL`): a delivery answered `202` survives
+//! `kill -9` and power loss.
+//!
+//! Ordering: only the oldest message of a repository can be leased, and only
+//! while no other message of that repository is leased, as with Pub/Sub
+//! ordering keys. A lease that runs out makes the message available again.
+
+use std::path::{Path, PathBuf};
+use std::pin::pin;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use crate::{Bus, BusError, Envelope, Handle, Published, Received};
+
+/// The database file inside the data directory.
+pub const FILE_NAME: &str = "bus.sqlite3";
+
+/// How long a consumer may hold a message before it is redelivered, unless
+/// configured otherwise.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+
+/// How long a waiting consumer sleeps before looking again, in case another
+/// process published (within one process, publishes wake consumers at once).
+const POLL: Duration = Duration::from_millis(200);
+
+/// How long delivery ids are remembered to refuse duplicates: GitHub lets a
+/// user redeliver for 3 days.
+const DEDUPE_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// At most this many operations share one commit.
+const MAX_BATCH: usize = 1024;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY,
+    received_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    repo TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    leased_until_ms INTEGER
+);
+CREATE INDEX IF NOT EXISTS messages_by_repo ON messages (repo, seq);
+";
+
+/// The embedded, durable bus.
+#[derive(Clone)]
+pub struct EmbeddedBus {
+    ops: mpsc::UnboundedSender<Op>,
+    wake: Arc<Notify>,
+    lease: Duration,
+}
+
+/// A leased message's handle (see [`Received`]).
+pub(crate) struct Lease {
+    ops: mpsc::UnboundedSender<Op>,
+    wake: Arc<Notify>,
+    seq: i64,
+    attempt: i64,
+}
+
+enum Op {
+    Publish {
+        delivery: String,
+        repo: String,
+        body: String,
+        reply: oneshot::Sender<Result<Published, BusError>>,
+    },
+    Take {
+        lease_ms: i64,
+        reply: oneshot::Sender<Result<Taken, BusError>>,
+    },
+    Ack {
+        seq: i64,
+        attempt: i64,
+        reply: oneshot::Sender<Result<(), BusError>>,
+    },
+    Nack {
+        seq: i64,
+        attempt: i64,
+        reply: oneshot::Sender<Result<(), BusError>>,
+    },
+}
+
+enum Taken {
+    Message {
+        seq: i64,
+        attempt: i64,
+        body: String,
+    },
+    Empty {
+        next_expiry_ms: Option<i64>,
+    },
+}
+
+/// An operation's result, held until the batch's commit succeeds.
+enum Done {
+    Publish(oneshot::Sender<Result<Published, BusError>>, Published),
+    Take(oneshot::Sender<Result<Taken, BusError>>, Taken),
+    Unit(oneshot::Sender<Result<(), BusError>>),
+}
+
+impl EmbeddedBus {
+    /// Opens (creating if needed) the bus under `data_dir`.
+    pub fn open(data_dir: &Path, lease: Duration) -> Result<EmbeddedBus, BusError> {
+        std::fs::create_dir_all(data_dir).map_err(|err| {
+            BusError::Embedded(format!(
+                "cannot create data directory {}: {err}",
+                data_dir.display()
+            ))
+        })?;
+        let conn = Connection::open(data_dir.join(FILE_NAME))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        let (ops, rx) = mpsc::unbounded_channel();
+        thread::Builder::new()
+            .name("landq-bus-writer".into())
+            .spawn(move || Writer { conn, pruned_ms: 0 }.run(rx))
+            .map_err(|err| BusError::Embedded(format!("cannot start the writer thread: {err}")))?;
+        Ok(EmbeddedBus {
+            ops,
+            wake: Arc::new(Notify::new()),
+            lease,
+        })
+    }
+
+    async fn call<T>(
+        &self,
+        op: impl FnOnce(oneshot::Sender<Result<T, BusError>>) -> Op,
+    ) -> Result<T, BusError> {
+        send(&self.ops, op).await
+    }
+}
+
+async fn send<T>(
+    ops: &mpsc::UnboundedSender<Op>,
+    op: impl FnOnce(oneshot::Sender<Result<T, BusError>>) -> Op,
+) -> Result<T, BusError> {
+    let (reply, answer) = oneshot::channel();
+    ops.send(op(reply)).map_err(|_| BusError::Closed)?;
+    answer.await.map_err(|_| BusError::Closed)?
+}
+
+#[async_trait::async_trait]
+impl Bus for EmbeddedBus {
+    async fn publish(&self, envelope: &Envelope) -> Result<Published, BusError> {
+        let body = serde_json::to_string(envelope)?;
+        let published = self
+            .call(|reply| Op::Publish {
+                delivery: envelope.delivery.clone(),
+                repo: envelope.repo.clone(),
+                body,
+                reply,
+            })
+            .await?;
+        if published == Published::Accepted {
+            self.wake.notify_waiters();
+        }
+        Ok(published)
+    }
+
+    async fn receive(&self) -> Result<Received, BusError> {
+        let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
+        loop {
+            // Register for wake-ups before looking, so none is missed.
+            let mut woken = pin!(self.wake.notified());
+            woken.as_mut().enable();
+            match self.call(|reply| Op::Take { lease_ms, reply }).await? {
+                Taken::Message { seq, attempt, body } => {
+                    return Ok(Received {
+                        envelope: serde_json::from_str(&body)?,
+                        attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
+                        handle: Handle::Embedded(Lease {
+                            ops: self.ops.clone(),
+                            wake: self.wake.clone(),
+                            seq,
+                            attempt,
+                        }),
+                    });
+                }
+                Taken::Empty { next_expiry_ms } => {
+                    let wait = next_expiry_ms
+                        .map(|at| Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)))
+                        .map_or(POLL, |until| until.clamp(Duration::from_millis(1), POLL));
+                    tokio::select! {
+                        _ = woken => {}
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn check(&self) -> Result<(), BusError> {
+        if self.ops.is_closed() {
+            return Err(BusError::Closed);
+        }
+        Ok(())
+    }
+}
+
+impl Lease {
+    pub(crate) async fn ack(self) -> Result<(), BusError> {
+        let (seq, attempt) = (self.seq, self.attempt);
+        send(&self.ops, |reply| Op::Ack {
+            seq,
+            attempt,
+            reply,
+        })
+        .await
+    }
+
+    pub(crate) async fn nack(self) -> Result<(), BusError> {
+        let (seq, attempt) = (self.seq, self.attempt);
+        send(&self.ops, |reply| Op::Nack {
+            seq,
+            attempt,
+            reply,
+        })
+        .await?;
+        self.wake.notify_waiters();
+        Ok(())
+    }
+}
+
+struct Writer {
+    conn: Connection,
+    pruned_ms: i64,
+}
+
+impl Writer {
+    fn run(mut self, mut rx: mpsc::UnboundedReceiver<Op>) {
+        let mut batch = Vec::with_capacity(64);
+        while let Some(op) = rx.blocking_recv() {
+            batch.push(op);
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(op) => batch.push(op),
+                    Err(_) => break,
+                }
+            }
+            self.apply(&mut batch);
+        }
+    }
+
+    /// Applies every operation in one transaction; answers after the commit.
+    fn apply(&mut self, batch: &mut Vec<Op>) {
+        let now = now_ms();
+        let prune = now - self.pruned_ms > 600_000;
+        let mut done = Vec::with_capacity(batch.len());
+        let outcome = (|| -> Result<(), rusqlite::Error> {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for op in batch.drain(..) {
+                done.push(apply_one(&tx, op, now)?);
+            }
+            if prune {
+                tx.execute(
+                    "DELETE FROM deliveries WHERE received_ms < ?1",
+                    [now - DEDUPE_WINDOW_MS],
+                )?;
+            }
+            tx.commit()
+        })();
+        match outcome {
+            Ok(()) => {
+                if prune {
+                    self.pruned_ms = now;
+                }
+                for result in done {
+                    match result {
+                        Done::Publish(reply, published) => drop(reply.send(Ok(published))),
+                        Done::Take(reply, taken) => drop(reply.send(Ok(taken))),
+                        Done::Unit(reply) => drop(reply.send(Ok(()))),
+                    }
+                }
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "embedded bus transaction failed; nothing was stored");
+                let message = err.to_string();
+                let fail = || BusError::Embedded(message.clone());
+                for result in done {
+                    match result {
+                        Done::Publish(reply, _) => drop(reply.send(Err(fail()))),
+                        Done::Take(reply, _) => drop(reply.send(Err(fail()))),
+                        Done::Unit(reply) => drop(reply.send(Err(fail()))),
+                    }
+                }
+                // Operations after the failing one were never applied: their
+                // senders are dropped with `batch`, which callers see as Closed
+                // unless we answer them too.
+                for op in batch.drain(..) {
+                    match op {
+                        Op::Publish { reply, .. } => drop(reply.send(Err(fail()))),
+                        Op::Take { reply, .. } => drop(reply.send(Err(fail()))),
+                        Op::Ack { reply, .. } | Op::Nack { reply, .. } => {
+                            drop(reply.send(Err(fail())))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn apply_one(tx: &rusqlite::Transaction<'_>, op: Op, now: i64) -> Result<Done, rusqlite::Error> {
+    Ok(match op {
+        Op::Publish {
+            delivery,
+            repo,
+            body,
+            reply,
+        } => {
+            let new = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO deliveries (id, received_ms) VALUES (?1, ?2)",
+                )?
+                .execute(params![delivery, now])?;
+            if new == 0 {
+                Done::Publish(reply, Published::Duplicate)
+            } else {
+                tx.prepare_cached("INSERT INTO messages (repo, body) VALUES (?1, ?2)")?
+                    .execute(params![repo, body])?;
+                Done::Publish(reply, Published::Accepted)
+            }
+        }
+        Op::Take { lease_ms, reply } => {
+            let head = tx
+                .prepare_cached(
+                    "SELECT seq, attempts, body FROM messages m
+                     WHERE m.seq = (SELECT MIN(o.seq) FROM messages o WHERE o.repo = m.repo)
+                       AND (m.leased_until_ms IS NULL OR m.leased_until_ms <= ?1)
+                     ORDER BY m.seq LIMIT 1",
+                )?
+                .query_row([now], |row| {
+                    Ok((row.get(0)?, row.get::<_, i64>(1)?, row.get(2)?))
+                })
+                .optional()?;
+            let taken = match head {
+                Some((seq, attempts, body)) => {
+                    tx.prepare_cached(
+                        "UPDATE messages SET attempts = attempts + 1, leased_until_ms = ?2 WHERE seq = ?1",
+                    )?
+                    .execute(params![seq, now.saturating_add(lease_ms)])?;
+                    Taken::Message {
+                        seq,
+                        attempt: attempts + 1,
+                        body,
+                    }
+                }
+                None => Taken::Empty {
+                    next_expiry_ms: tx
+                        .prepare_cached(
+                            "SELECT MIN(leased_until_ms) FROM messages WHERE leased_until_ms > ?1",
+                        )?
+                        .query_row([now], |row| row.get(0))?,
+                },
+            };
+            Done::Take(reply, taken)
+        }
+        Op::Ack {
+            seq,
+            attempt,
+            reply,
+        } => {
+            tx.prepare_cached("DELETE FROM messages WHERE seq = ?1 AND attempts = ?2")?
+                .execute(params![seq, attempt])?;
+            Done::Unit(reply)
+        }
+        Op::Nack {
+            seq,
+            attempt,
+            reply,
+        } => {
+            tx.prepare_cached(
+                "UPDATE messages SET leased_until_ms = NULL WHERE seq = ?1 AND attempts = ?2",
+            )?
+            .execute(params![seq, attempt])?;
+            Done::Unit(reply)
+        }
+    })
+}
+
+/// The envelopes waiting in the embedded bus under `data_dir`, oldest first,
+/// read without disturbing a running landq.
+pub fn list(data_dir: &Path) -> Result<Vec<Envelope>, BusError> {
+    let path: PathBuf = data_dir.join(FILE_NAME);
+    if !path.exists() {
+        return Err(BusError::Embedded(format!(
+            "no embedded bus at {} (start `landq webhook` or `landq serve` with this --data-dir)",
+            path.display()
+        )));
+    }
+    let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let mut stmt = conn.prepare("SELECT body FROM messages ORDER BY seq")?;
+    let bodies = stmt.query_map([], |row| row.get::<_, String>(0))?;
+    bodies
+        .map(|body| Ok(serde_json::from_str(&body?)?))
+        .collect()
+}
+
+fn now_ms() -> i64 {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}

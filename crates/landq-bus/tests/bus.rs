@@ -1,0 +1,294 @@
+//! The bus contract, run against both backends: the embedded SQLite bus and
+//! Cloud Pub/Sub on Google's emulator (started by `scripts/test`, which sets
+//! `PUBSUB_EMULATOR_HOST`).
+
+use std::time::Duration;
+
+use landq_bus::embedded::EmbeddedBus;
+use landq_bus::pubsub::{PubSubBus, PubSubConfig};
+use landq_bus::{Bus, Envelope, Published};
+use tempfile::TempDir;
+use tokio::time::timeout;
+
+/// Generous: only a hang fails on it, never a slow machine.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn envelope(delivery: &str, repo: &str, pr: u64) -> Envelope {
+    Envelope {
+        delivery: delivery.into(),
+        event: "pull_request".into(),
+        action: Some("labeled".into()),
+        repo: repo.into(),
+        installation: Some(7),
+        prs: vec![pr],
+        sha: Some("0123abcd".into()),
+        label: Some("land requested".into()),
+        sender: Some("octocat".into()),
+        received_at: "2026-11-23T08:00:00Z".into(),
+    }
+}
+
+async fn receive(bus: &dyn Bus) -> landq_bus::Received {
+    timeout(PATIENCE, bus.receive())
+        .await
+        .expect("a message arrives")
+        .expect("receive works")
+}
+
+// ---- the shared contract ----
+
+async fn publishes_consumes_and_acks(bus: &dyn Bus) {
+    let sent = envelope("d-1", "acme/app", 1);
+    assert_eq!(bus.publish(&sent).await.unwrap(), Published::Accepted);
+    let got = receive(bus).await;
+    assert_eq!(got.envelope, sent);
+    assert_eq!(got.attempt, 1);
+    got.ack().await.unwrap();
+}
+
+async fn refuses_a_delivery_id_twice(bus: &dyn Bus) {
+    let sent = envelope("d-dup", "acme/dup", 1);
+    assert_eq!(bus.publish(&sent).await.unwrap(), Published::Accepted);
+    assert_eq!(bus.publish(&sent).await.unwrap(), Published::Duplicate);
+    receive(bus).await.ack().await.unwrap();
+}
+
+async fn keeps_order_per_repository(bus: &dyn Bus) {
+    for (i, repo) in ["acme/a", "acme/b", "acme/a", "acme/b", "acme/a"]
+        .iter()
+        .enumerate()
+    {
+        bus.publish(&envelope(&format!("o-{i}"), repo, i as u64))
+            .await
+            .unwrap();
+    }
+    let mut seen: Vec<(String, u64)> = Vec::new();
+    while seen.len() < 5 {
+        let got = receive(bus).await;
+        seen.push((got.envelope.repo.clone(), got.envelope.prs[0]));
+        got.ack().await.unwrap();
+    }
+    let order = |repo: &str| -> Vec<u64> {
+        seen.iter()
+            .filter(|(r, _)| r == repo)
+            .map(|(_, pr)| *pr)
+            .collect()
+    };
+    assert_eq!(order("acme/a"), [0, 2, 4]);
+    assert_eq!(order("acme/b"), [1, 3]);
+}
+
+async fn redelivers_after_nack(bus: &dyn Bus) {
+    let sent = envelope("n-1", "acme/nack", 9);
+    bus.publish(&sent).await.unwrap();
+    receive(bus).await.nack().await.unwrap();
+    let again = receive(bus).await;
+    assert_eq!(again.envelope, sent);
+    again.ack().await.unwrap();
+}
+
+// ---- embedded ----
+
+fn embedded(lease: Duration) -> (TempDir, EmbeddedBus) {
+    let dir = TempDir::new().unwrap();
+    let bus = EmbeddedBus::open(dir.path(), lease).unwrap();
+    (dir, bus)
+}
+
+#[tokio::test]
+async fn embedded_contract() {
+    let (_dir, bus) = embedded(Duration::from_secs(60));
+    publishes_consumes_and_acks(&bus).await;
+    refuses_a_delivery_id_twice(&bus).await;
+    keeps_order_per_repository(&bus).await;
+    redelivers_after_nack(&bus).await;
+}
+
+#[tokio::test]
+async fn embedded_holds_back_a_repository_while_its_head_is_leased() {
+    let (_dir, bus) = embedded(Duration::from_secs(60));
+    bus.publish(&envelope("h-1", "acme/a", 1)).await.unwrap();
+    bus.publish(&envelope("h-2", "acme/a", 2)).await.unwrap();
+    bus.publish(&envelope("h-3", "acme/b", 3)).await.unwrap();
+    let first = receive(&bus).await;
+    assert_eq!(first.envelope.prs, [1]);
+    // acme/a's next message waits; acme/b's does not.
+    let second = receive(&bus).await;
+    assert_eq!(second.envelope.prs, [3]);
+    first.ack().await.unwrap();
+    assert_eq!(receive(&bus).await.envelope.prs, [2]);
+}
+
+#[tokio::test]
+async fn embedded_redelivers_when_a_lease_runs_out() {
+    let (_dir, bus) = embedded(Duration::from_millis(100));
+    bus.publish(&envelope("l-1", "acme/a", 1)).await.unwrap();
+    let first = receive(&bus).await;
+    std::mem::forget(first); // a consumer that died without acking
+    let again = receive(&bus).await;
+    assert_eq!(
+        (again.envelope.delivery.as_str(), again.attempt),
+        ("l-1", 2)
+    );
+    again.ack().await.unwrap();
+}
+
+#[tokio::test]
+async fn embedded_ack_of_an_expired_lease_does_not_drop_the_redelivery() {
+    let (_dir, bus) = embedded(Duration::from_millis(50));
+    bus.publish(&envelope("x-1", "acme/a", 1)).await.unwrap();
+    let stale = receive(&bus).await;
+    let fresh = receive(&bus).await; // the lease ran out; redelivered
+    stale.ack().await.unwrap(); // too late: must not remove `fresh`
+    assert_eq!(landq_bus::embedded::list(_dir.path()).unwrap().len(), 1);
+    fresh.ack().await.unwrap();
+    assert!(landq_bus::embedded::list(_dir.path()).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn embedded_messages_and_dedupe_survive_reopening() {
+    let dir = TempDir::new().unwrap();
+    {
+        let bus = EmbeddedBus::open(dir.path(), Duration::from_secs(60)).unwrap();
+        bus.publish(&envelope("s-1", "acme/a", 1)).await.unwrap();
+        bus.publish(&envelope("s-2", "acme/a", 2)).await.unwrap();
+    }
+    let listed = landq_bus::embedded::list(dir.path()).unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|e| e.delivery.as_str())
+            .collect::<Vec<_>>(),
+        ["s-1", "s-2"]
+    );
+    let bus = EmbeddedBus::open(dir.path(), Duration::from_secs(60)).unwrap();
+    assert_eq!(
+        bus.publish(&envelope("s-1", "acme/a", 1)).await.unwrap(),
+        Published::Duplicate
+    );
+    assert_eq!(receive(&bus).await.envelope.delivery, "s-1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_accepts_many_concurrent_publishes() {
+    let (dir, bus) = embedded(Duration::from_secs(60));
+    let bus = std::sync::Arc::new(bus);
+    let tasks: Vec<_> = (0..500)
+        .map(|i| {
+            let bus = bus.clone();
+            tokio::spawn(
+                async move { bus.publish(&envelope(&format!("c-{i}"), "acme/a", i)).await },
+            )
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap(), Published::Accepted);
+    }
+    assert_eq!(landq_bus::embedded::list(dir.path()).unwrap().len(), 500);
+}
+
+#[test]
+fn listing_a_missing_bus_says_where_it_looked() {
+    let dir = TempDir::new().unwrap();
+    let err = landq_bus::embedded::list(dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no embedded bus at"), "{err}");
+}
+
+// ---- Pub/Sub on the emulator ----
+
+/// The emulator's address, or `None` (skip) off CI when it is not running.
+fn emulator() -> Option<String> {
+    match std::env::var("PUBSUB_EMULATOR_HOST") {
+        Ok(host) => Some(format!("http://{host}")),
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!(
+                "CI=true but PUBSUB_EMULATOR_HOST is not set: run the tests through scripts/test"
+            )
+        }
+        Err(_) => {
+            eprintln!(
+                "skipped: PUBSUB_EMULATOR_HOST is not set (run scripts/test to start the emulator)"
+            );
+            None
+        }
+    }
+}
+
+/// A fresh topic and ordered subscription on the emulator.
+async fn pubsub(endpoint: &str, name: &str) -> PubSubBus {
+    use google_cloud_pubsub::client::{SubscriptionAdmin, TopicAdmin};
+    let anonymous = || google_cloud_auth::credentials::anonymous::Builder::new().build();
+    let topic = format!("projects/landq-test/topics/{name}");
+    let subscription = format!("projects/landq-test/subscriptions/{name}");
+    let topics = TopicAdmin::builder()
+        .with_endpoint(endpoint)
+        .with_credentials(anonymous())
+        .build()
+        .await
+        .unwrap();
+    topics.create_topic().set_name(&topic).send().await.unwrap();
+    let subscriptions = SubscriptionAdmin::builder()
+        .with_endpoint(endpoint)
+        .with_credentials(anonymous())
+        .build()
+        .await
+        .unwrap();
+    subscriptions
+        .create_subscription()
+        .set_name(&subscription)
+        .set_topic(&topic)
+        .set_enable_message_ordering(true)
+        .set_ack_deadline_seconds(10)
+        .send()
+        .await
+        .unwrap();
+    PubSubBus::connect(&PubSubConfig {
+        topic,
+        subscription: Some(subscription),
+        endpoint: Some(endpoint.to_owned()),
+    })
+    .await
+    .unwrap()
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+#[tokio::test]
+async fn pubsub_contract() {
+    let Some(endpoint) = emulator() else { return };
+    let bus = pubsub(&endpoint, &unique("contract")).await;
+    publishes_consumes_and_acks(&bus).await;
+    refuses_a_delivery_id_twice(&bus).await;
+    redelivers_after_nack(&bus).await;
+}
+
+#[tokio::test]
+async fn pubsub_keeps_order_per_repository() {
+    let Some(endpoint) = emulator() else { return };
+    let bus = pubsub(&endpoint, &unique("order")).await;
+    keeps_order_per_repository(&bus).await;
+}
+
+#[tokio::test]
+async fn pubsub_publish_without_a_subscription_cannot_consume() {
+    let Some(endpoint) = emulator() else { return };
+    let full = pubsub(&endpoint, &unique("nosub")).await;
+    drop(full);
+    let bus = PubSubBus::connect(&PubSubConfig {
+        topic: "projects/landq-test/topics/none-such".into(),
+        subscription: None,
+        endpoint: Some(endpoint),
+    })
+    .await
+    .unwrap();
+    let err = bus.receive().await.unwrap_err().to_string();
+    assert!(err.contains("no subscription configured"), "{err}");
+}
