@@ -1,14 +1,176 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! landq's webhook: verify, filter, reduce, publish, answer.
+//!
+//! GitHub gives a webhook 10 seconds and does not retry a failed delivery by
+//! itself, so this does as little as possible: the [`extract::Delivery`]
+//! extractor authenticates and bounds the request, [`payload::reduce`] turns
+//! it into an envelope without caring about fields it does not need, and the
+//! handler answers `202` once the bus has the envelope durably.
+//!
+//! | answer | when |
+//! |---|---|
+//! | `202` | accepted and durably published |
+//! | `200` | valid delivery landq ignores, `ping`, or a delivery id seen before |
+//! | `400` | malformed body or headers |
+//! | `401` | missing or wrong signature |
+//! | `413` | body over 25 MiB |
+//! | `503` | the bus refused; GitHub shows the failed delivery for redelivery |
+
+#![deny(missing_docs)]
+
+pub mod extract;
+pub mod metrics;
+pub mod payload;
+pub mod signature;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use landq_bus::{Bus, Published};
+use prometheus_client::registry::Registry;
+use tracing::Instrument;
+
+use crate::extract::{Delivery, MAX_BODY_BYTES, Rejection};
+use crate::metrics::WebhookMetrics;
+use crate::payload::Reduced;
+pub use crate::signature::WebhookSecret;
+
+/// What the webhook's handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// Where accepted envelopes go.
+    pub bus: Arc<dyn Bus>,
+    /// The shared webhook secret.
+    pub secret: WebhookSecret,
+    /// The webhook's own metrics.
+    pub metrics: WebhookMetrics,
+    /// Every metric of the process, rendered at `/metrics`.
+    pub registry: Arc<Registry>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+impl AppState {
+    /// State with a fresh registry holding the webhook's metrics.
+    pub fn new(bus: Arc<dyn Bus>, secret: WebhookSecret) -> Self {
+        let mut registry = Registry::default();
+        let metrics = WebhookMetrics::register(&mut registry);
+        AppState {
+            bus,
+            secret,
+            metrics,
+            registry: Arc::new(registry),
+        }
     }
+}
+
+/// The webhook's routes: `POST /webhook`, `GET /healthz`, `/readyz`, `/metrics`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/webhook", post(webhook))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting
+/// and lets in-flight requests (and their publishes) finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn webhook(State(state): State<AppState>, delivery: Result<Delivery, Rejection>) -> Response {
+    let delivery = match delivery {
+        Ok(delivery) => delivery,
+        Err(rejection) => {
+            tracing::warn!(reason = %rejection, "webhook delivery rejected");
+            state.metrics.delivery("unverified", rejection.outcome());
+            return rejection.into_response();
+        }
+    };
+    let span = tracing::info_span!("delivery", delivery = %delivery.id, event = %delivery.event);
+    handle(state, delivery).instrument(span).await
+}
+
+async fn handle(state: AppState, delivery: Delivery) -> Response {
+    let event = delivery.event.as_str();
+    if event == "ping" {
+        state.metrics.delivery(event, "ignored");
+        return (StatusCode::OK, "pong\n").into_response();
+    }
+    let received_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let envelope = match payload::reduce(event, &delivery.id, &delivery.body, received_at) {
+        Ok(Reduced::Keep(envelope)) => envelope,
+        Ok(Reduced::Ignore(why)) => {
+            tracing::debug!(%why, "ignored");
+            state.metrics.delivery(event, "ignored");
+            return (StatusCode::OK, format!("ignored: {why}\n")).into_response();
+        }
+        Err(malformed) => {
+            tracing::warn!(reason = %malformed, "malformed delivery");
+            state.metrics.delivery(event, "malformed");
+            return Rejection::Malformed(malformed.0).into_response();
+        }
+    };
+    let started = Instant::now();
+    let published = state.bus.publish(&envelope).await;
+    state.metrics.published(started.elapsed().as_secs_f64());
+    match published {
+        Ok(Published::Accepted) => {
+            tracing::info!(repo = %envelope.repo, prs = ?envelope.prs, action = ?envelope.action, "accepted");
+            state.metrics.delivery(event, "accepted");
+            (StatusCode::ACCEPTED, "accepted\n").into_response()
+        }
+        Ok(Published::Duplicate) => {
+            tracing::info!(repo = %envelope.repo, "duplicate delivery, not published again");
+            state.metrics.delivery(event, "duplicate");
+            (StatusCode::OK, "duplicate delivery: already accepted\n").into_response()
+        }
+        Err(err) => {
+            tracing::error!(error = %err, repo = %envelope.repo, "publish failed");
+            state.metrics.delivery(event, "bus_error");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the event bus is unavailable; redeliver later\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn ready(State(state): State<AppState>) -> Response {
+    match state.bus.check().await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(err) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("bus unavailable: {err}\n"),
+        )
+            .into_response(),
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let mut text = String::new();
+    if let Err(err) = prometheus_client::encoding::text::encode(&mut text, &state.registry) {
+        return (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response();
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
 }

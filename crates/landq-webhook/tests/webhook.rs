@@ -1,0 +1,477 @@
+//! The webhook through its router: real GitHub payloads signed as GitHub signs
+//! them, a real embedded bus on disk, and for every rejection a check that
+//! nothing was published.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use landq_bus::embedded::{self, EmbeddedBus};
+use landq_bus::{Bus, BusError, Envelope, Published, Received};
+use landq_webhook::{AppState, WebhookSecret, router};
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+const SECRET: &str = "test-webhook-secret";
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/webhooks")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+struct Harness {
+    dir: TempDir,
+    app: Router,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let dir = TempDir::new().unwrap();
+        let bus = EmbeddedBus::open(dir.path(), embedded::DEFAULT_LEASE).unwrap();
+        let app = router(AppState::new(Arc::new(bus), WebhookSecret::new(SECRET)));
+        Harness { dir, app }
+    }
+
+    fn published(&self) -> Vec<Envelope> {
+        embedded::list(self.dir.path()).unwrap()
+    }
+
+    async fn send(&self, request: Request<Body>) -> (StatusCode, String) {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    async fn deliver(&self, event: &str, delivery: &str, body: Vec<u8>) -> (StatusCode, String) {
+        self.send(signed(event, delivery, body)).await
+    }
+}
+
+/// A request as GitHub sends it: JSON body, event, delivery and signature.
+fn signed(event: &str, delivery: &str, body: Vec<u8>) -> Request<Body> {
+    let signature = WebhookSecret::new(SECRET).sign(&body);
+    Request::post("/webhook")
+        .header("content-type", "application/json")
+        .header("x-github-event", event)
+        .header("x-github-delivery", delivery)
+        .header("x-hub-signature-256", signature)
+        .body(Body::from(body))
+        .unwrap()
+}
+
+const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
+
+#[tokio::test]
+async fn every_kept_event_is_published_as_an_envelope() {
+    // (fixture, event, action, repo, prs, sha, label)
+    let cases: &[(
+        &str,
+        &str,
+        Option<&str>,
+        &str,
+        &[u64],
+        Option<&str>,
+        Option<&str>,
+    )] = &[
+        (
+            "pull_request.labeled.json",
+            "pull_request",
+            Some("labeled"),
+            "Codertocat/Hello-World",
+            &[2],
+            Some(HEAD),
+            Some("bug"),
+        ),
+        (
+            "pull_request.unlabeled.json",
+            "pull_request",
+            Some("unlabeled"),
+            "Codertocat/Hello-World",
+            &[2],
+            Some(HEAD),
+            Some("bug"),
+        ),
+        (
+            "pull_request.opened.json",
+            "pull_request",
+            Some("opened"),
+            "Codertocat/Hello-World",
+            &[2],
+            Some(HEAD),
+            None,
+        ),
+        (
+            "pull_request.closed.json",
+            "pull_request",
+            Some("closed"),
+            "Codertocat/Hello-World",
+            &[2],
+            Some(HEAD),
+            None,
+        ),
+        (
+            "pull_request.ready_for_review.json",
+            "pull_request",
+            Some("ready_for_review"),
+            "Codertocat/Hello-World",
+            &[2],
+            Some(HEAD),
+            None,
+        ),
+        (
+            "pull_request_review.submitted.json",
+            "pull_request_review",
+            Some("submitted"),
+            "Codertocat/Hello-World",
+            &[2],
+            Some(HEAD),
+            None,
+        ),
+        (
+            "pull_request_review.dismissed.json",
+            "pull_request_review",
+            Some("dismissed"),
+            "Codertocat/Hello-World",
+            &[2],
+            Some(HEAD),
+            None,
+        ),
+        (
+            "installation.created.json",
+            "installation",
+            Some("created"),
+            "Codertocat/*",
+            &[],
+            None,
+            None,
+        ),
+        (
+            "installation_repositories.added.json",
+            "installation_repositories",
+            Some("added"),
+            "Codertocat/c",
+            &[],
+            None,
+            None,
+        ),
+    ];
+    let h = Harness::new();
+    for (i, (file, event, action, repo, prs, sha, label)) in cases.iter().enumerate() {
+        let (status, body) = h.deliver(event, &format!("kept-{i}"), fixture(file)).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::ACCEPTED, "accepted\n"),
+            "{file}"
+        );
+        let envelope = h.published().pop().unwrap();
+        assert_eq!(envelope.delivery, format!("kept-{i}"), "{file}");
+        assert_eq!(envelope.event, *event, "{file}");
+        assert_eq!(envelope.action.as_deref(), *action, "{file}");
+        assert_eq!(envelope.repo, *repo, "{file}");
+        assert_eq!(envelope.prs, *prs, "{file}");
+        assert_eq!(envelope.sha.as_deref(), *sha, "{file}");
+        assert_eq!(envelope.label.as_deref(), *label, "{file}");
+        assert_eq!(envelope.sender.as_deref(), Some("Codertocat"), "{file}");
+    }
+    assert_eq!(h.published().len(), cases.len());
+}
+
+#[tokio::test]
+async fn synchronize_check_and_status_events_carry_their_sha() {
+    let h = Harness::new();
+    for (file, event) in [
+        ("pull_request.synchronize.json", "pull_request"),
+        ("check_suite.completed.json", "check_suite"),
+        ("check_run.completed.json", "check_run"),
+        ("status.json", "status"),
+    ] {
+        let (status, _) = h.deliver(event, file, fixture(file)).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{file}");
+    }
+    let published = h.published();
+    let synchronize = &published[0];
+    assert_eq!(synchronize.action.as_deref(), Some("synchronize"));
+    assert!(synchronize.sha.as_deref().is_some_and(|s| s.len() == 40));
+    for envelope in &published[1..] {
+        assert_eq!(
+            envelope.sha.as_deref(),
+            Some("ec26c3e57ca3a959ca5aad62de7213c562f8c821"),
+            "{envelope:?}"
+        );
+    }
+    assert_eq!(published[3].installation, Some(2311213));
+}
+
+#[tokio::test]
+async fn ignored_events_and_actions_are_ok_and_publish_nothing() {
+    let h = Harness::new();
+    let cases = [
+        (
+            "push",
+            "push.json",
+            "ignored: event `push` is not used by landq\n",
+        ),
+        (
+            "issue_comment",
+            "issue_comment.created.json",
+            "ignored: event `issue_comment` is not used by landq\n",
+        ),
+        (
+            "pull_request",
+            "pull_request.assigned.json",
+            "ignored: `pull_request` action `assigned` is not used by landq\n",
+        ),
+        (
+            "pull_request",
+            "pull_request.auto_merge_enabled.json",
+            "ignored: `pull_request` action `auto_merge_enabled` is not used by landq\n",
+        ),
+        (
+            "check_suite",
+            "check_suite.requested.json",
+            "ignored: `check_suite` action `requested` is not used by landq\n",
+        ),
+    ];
+    for (event, file, answer) in cases {
+        let (status, body) = h.deliver(event, file, fixture(file)).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, answer), "{file}");
+    }
+    let (status, body) = h.deliver("ping", "p", fixture("ping.json")).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "pong\n"));
+    assert!(h.published().is_empty());
+}
+
+#[tokio::test]
+async fn unknown_events_and_actions_are_valid_deliveries() {
+    let h = Harness::new();
+    let mut future =
+        serde_json::from_slice::<serde_json::Value>(&fixture("pull_request.labeled.json")).unwrap();
+    future["action"] = "reticulated_splines".into();
+    let (status, _) = h
+        .deliver("pull_request", "u-1", serde_json::to_vec(&future).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = h
+        .deliver(
+            "sponsorship_v2",
+            "u-2",
+            br#"{"action":"new","x":[1,2]}"#.to_vec(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(h.published().is_empty());
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_error_and_publishes_nothing() {
+    let h = Harness::new();
+    let body = fixture("pull_request.labeled.json");
+
+    let mut unsigned = signed("pull_request", "b-1", body.clone());
+    unsigned.headers_mut().remove("x-hub-signature-256");
+    let mut wrong = signed("pull_request", "b-2", body.clone());
+    wrong.headers_mut().insert(
+        "x-hub-signature-256",
+        WebhookSecret::new("other").sign(&body).parse().unwrap(),
+    );
+    let mut no_event = signed("pull_request", "b-3", body.clone());
+    no_event.headers_mut().remove("x-github-event");
+    let mut no_delivery = signed("pull_request", "b-4", body.clone());
+    no_delivery.headers_mut().remove("x-github-delivery");
+    let mut tampered = signed("pull_request", "b-5", body.clone());
+    *tampered.body_mut() = Body::from(
+        String::from_utf8(body.clone())
+            .unwrap()
+            .replace("\"bug\"", "\"land requested\""),
+    );
+
+    let huge = vec![b' '; 25 * 1024 * 1024 + 1];
+    let cases = [
+        (
+            unsigned,
+            StatusCode::UNAUTHORIZED,
+            "missing X-Hub-Signature-256: configure a webhook secret in GitHub\n",
+        ),
+        (
+            wrong,
+            StatusCode::UNAUTHORIZED,
+            "X-Hub-Signature-256 does not match the body: check the webhook secret\n",
+        ),
+        (
+            tampered,
+            StatusCode::UNAUTHORIZED,
+            "X-Hub-Signature-256 does not match the body: check the webhook secret\n",
+        ),
+        (
+            no_event,
+            StatusCode::BAD_REQUEST,
+            "missing or invalid X-GitHub-Event header\n",
+        ),
+        (
+            no_delivery,
+            StatusCode::BAD_REQUEST,
+            "missing or invalid X-GitHub-Delivery header\n",
+        ),
+        (
+            signed("pull_request", "b-6", huge),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload larger than 25 MiB\n",
+        ),
+    ];
+    for (request, status, answer) in cases {
+        assert_eq!(h.send(request).await, (status, answer.to_owned()));
+    }
+
+    let (status, answer) = h
+        .deliver("pull_request", "b-7", b"{\"action\": \"labeled\",".to_vec())
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer.starts_with("malformed body: invalid pull_request payload: EOF"),
+        "{answer}"
+    );
+    let (status, answer) = h.deliver("push", "b-8", b"not json".to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer.starts_with("malformed body: invalid JSON"),
+        "{answer}"
+    );
+    let (status, answer) = h
+        .deliver("pull_request", "b-9", br#"{"action":"labeled"}"#.to_vec())
+        .await;
+    assert_eq!(
+        (status, answer.as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            "malformed body: pull_request payload has no repository\n"
+        )
+    );
+
+    assert!(h.published().is_empty());
+}
+
+#[tokio::test]
+async fn a_declared_length_over_the_limit_is_refused_before_reading() {
+    let h = Harness::new();
+    let mut request = signed("pull_request", "big", b"{}".to_vec());
+    request.headers_mut().insert(
+        "content-length",
+        (26 * 1024 * 1024).to_string().parse().unwrap(),
+    );
+    assert_eq!(h.send(request).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(h.published().is_empty());
+}
+
+#[tokio::test]
+async fn a_redelivery_is_acknowledged_once_and_not_published_again() {
+    let h = Harness::new();
+    let body = fixture("pull_request.labeled.json");
+    assert_eq!(
+        h.deliver("pull_request", "same", body.clone()).await.0,
+        StatusCode::ACCEPTED
+    );
+    for _ in 0..2 {
+        let (status, answer) = h.deliver("pull_request", "same", body.clone()).await;
+        assert_eq!(
+            (status, answer.as_str()),
+            (StatusCode::OK, "duplicate delivery: already accepted\n")
+        );
+    }
+    assert_eq!(h.published().len(), 1);
+}
+
+#[tokio::test]
+async fn form_encoded_deliveries_are_accepted() {
+    let h = Harness::new();
+    let json = fixture("pull_request.labeled.json");
+    let form: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("payload", std::str::from_utf8(&json).unwrap())
+        .finish();
+    let mut request = signed("pull_request", "form-1", form.into_bytes());
+    request.headers_mut().insert(
+        "content-type",
+        "application/x-www-form-urlencoded".parse().unwrap(),
+    );
+    assert_eq!(h.send(request).await.0, StatusCode::ACCEPTED);
+    assert_eq!(h.published()[0].prs, [2]);
+}
+
+/// A bus that refuses every publish, as Pub/Sub does when it is unreachable.
+struct RefusingBus;
+
+#[async_trait::async_trait]
+impl Bus for RefusingBus {
+    async fn publish(&self, _: &Envelope) -> Result<Published, BusError> {
+        Err(BusError::PubSub("unavailable".into()))
+    }
+    async fn receive(&self) -> Result<Received, BusError> {
+        Err(BusError::Closed)
+    }
+    async fn check(&self) -> Result<(), BusError> {
+        Err(BusError::PubSub("unavailable".into()))
+    }
+}
+
+#[tokio::test]
+async fn a_refusing_bus_answers_503_so_github_shows_the_failure() {
+    let state = AppState::new(Arc::new(RefusingBus), WebhookSecret::new(SECRET));
+    let app = router(state);
+    let response = app
+        .clone()
+        .oneshot(signed(
+            "pull_request",
+            "r-1",
+            fixture("pull_request.labeled.json"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let ready = app
+        .oneshot(Request::get("/readyz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let h = Harness::new();
+    h.deliver("pull_request", "m-1", fixture("pull_request.labeled.json"))
+        .await;
+    h.deliver("pull_request", "m-1", fixture("pull_request.labeled.json"))
+        .await;
+    h.deliver("push", "m-2", fixture("push.json")).await;
+    h.send(Request::post("/webhook").body(Body::from("x")).unwrap())
+        .await;
+
+    let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+    assert_eq!(
+        h.send(get("/healthz")).await,
+        (StatusCode::OK, "ok\n".into())
+    );
+    assert_eq!(
+        h.send(get("/readyz")).await,
+        (StatusCode::OK, "ready\n".into())
+    );
+    let (status, text) = h.send(get("/metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    for line in [
+        r#"landq_webhook_deliveries_total{event="pull_request",outcome="accepted"} 1"#,
+        r#"landq_webhook_deliveries_total{event="pull_request",outcome="duplicate"} 1"#,
+        r#"landq_webhook_deliveries_total{event="other",outcome="ignored"} 1"#,
+        r#"landq_webhook_deliveries_total{event="unverified",outcome="unauthorized"} 1"#,
+        "landq_webhook_publish_seconds_count 2",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing `{line}` in:\n{text}"
+        );
+    }
+}
