@@ -4,7 +4,9 @@
 //! 1 invalid input or a failed command, 2 usage errors (from clap).
 
 mod commands;
+mod config;
 mod git;
+mod telemetry;
 
 use std::process::ExitCode;
 
@@ -23,6 +25,8 @@ enum Command {
     Check(commands::check::Args),
     Owners(commands::owners::Args),
     Explain(commands::explain::Args),
+    Webhook(commands::webhook::Args),
+    Bus(commands::bus::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +35,8 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(&args),
         Command::Owners(args) => commands::owners::run(&args),
         Command::Explain(args) => commands::explain::run(&args),
+        Command::Webhook(args) => commands::webhook::run(&args),
+        Command::Bus(args) => commands::bus::run(&args),
     };
     match outcome {
         Ok(code) => code,

@@ -1,8 +1,10 @@
 //! One module per subcommand; each exposes `Args` (clap) and `run`.
 
+pub mod bus;
 pub mod check;
 pub mod explain;
 pub mod owners;
+pub mod webhook;
 
 use std::fs;
 use std::path::Path;

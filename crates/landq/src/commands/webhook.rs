@@ -1,0 +1,41 @@
+//! `landq webhook`: the webhook alone, publishing to the configured bus.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::config::{BusArgs, ListenArgs, SecretArgs};
+use crate::telemetry;
+
+/// Receive GitHub webhooks, verify them and publish them to the bus.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    bus: BusArgs,
+    #[command(flatten)]
+    listen: ListenArgs,
+    #[command(flatten)]
+    secret: SecretArgs,
+}
+
+/// Runs the command until SIGTERM.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let secret = args.secret.load()?;
+    let address = args.listen.address()?;
+    telemetry::init();
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let bus = args.bus.open(false).await?;
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address}"))?;
+        tracing::info!(
+            address = %listener.local_addr()?,
+            bus = %args.bus.describe(),
+            "landq webhook listening: POST /webhook, GET /healthz /readyz /metrics"
+        );
+        let app = landq_webhook::router(landq_webhook::AppState::new(bus, secret));
+        landq_webhook::serve(listener, app, telemetry::shutdown_signal()).await?;
+        tracing::info!("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}

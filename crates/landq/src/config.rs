@@ -1,0 +1,148 @@
+//! Configuration shared by the server commands: the bus and the webhook
+//! secret. Every flag has a `LANDQ_*` environment variable; everything is
+//! validated before anything starts, with a message that says what to set.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use landq_bus::Bus;
+use landq_bus::embedded::{self, EmbeddedBus};
+use landq_bus::pubsub::{PubSubBus, PubSubConfig};
+use landq_webhook::WebhookSecret;
+
+/// Which bus to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BusKind {
+    /// SQLite under --data-dir: nothing else to run.
+    Embedded,
+    /// Google Cloud Pub/Sub.
+    Pubsub,
+}
+
+/// Where events go and come from.
+#[derive(Debug, clap::Args)]
+pub struct BusArgs {
+    /// The event bus.
+    #[arg(long, env = "LANDQ_BUS", value_enum, default_value = "embedded")]
+    pub bus: BusKind,
+    /// Directory for the embedded bus and store.
+    #[arg(long, env = "LANDQ_DATA_DIR", default_value = ".landq")]
+    pub data_dir: PathBuf,
+    /// Pub/Sub topic, `projects/P/topics/T` (with --bus pubsub).
+    #[arg(long, env = "LANDQ_PUBSUB_TOPIC")]
+    pub pubsub_topic: Option<String>,
+    /// Pub/Sub subscription, `projects/P/subscriptions/S` (to consume).
+    #[arg(long, env = "LANDQ_PUBSUB_SUBSCRIPTION")]
+    pub pubsub_subscription: Option<String>,
+    /// Another Pub/Sub endpoint, e.g. the emulator's `http://127.0.0.1:8085`.
+    #[arg(long, env = "LANDQ_PUBSUB_ENDPOINT")]
+    pub pubsub_endpoint: Option<String>,
+}
+
+impl BusArgs {
+    /// Opens the configured bus; `consume` says whether this process reads it.
+    pub async fn open(&self, consume: bool) -> anyhow::Result<Arc<dyn Bus>> {
+        match self.bus {
+            BusKind::Embedded => {
+                let bus = EmbeddedBus::open(&self.data_dir, embedded::DEFAULT_LEASE)
+                    .with_context(|| format!("cannot open the embedded bus in {}", self.data_dir.display()))?;
+                Ok(Arc::new(bus))
+            }
+            BusKind::Pubsub => {
+                let topic = self.pubsub_topic.clone().context(
+                    "--bus pubsub needs --pubsub-topic or LANDQ_PUBSUB_TOPIC (projects/P/topics/T)",
+                )?;
+                check_name(&topic, "topics", "--pubsub-topic")?;
+                if consume && self.pubsub_subscription.is_none() {
+                    bail!("consuming from Pub/Sub needs --pubsub-subscription or LANDQ_PUBSUB_SUBSCRIPTION (projects/P/subscriptions/S)");
+                }
+                if let Some(subscription) = &self.pubsub_subscription {
+                    check_name(subscription, "subscriptions", "--pubsub-subscription")?;
+                }
+                let config = PubSubConfig {
+                    topic,
+                    subscription: self.pubsub_subscription.clone().filter(|_| consume),
+                    endpoint: self.pubsub_endpoint.clone(),
+                };
+                Ok(Arc::new(PubSubBus::connect(&config).await.context("cannot connect to Pub/Sub")?))
+            }
+        }
+    }
+
+    /// A one-line description for the start-up log.
+    pub fn describe(&self) -> String {
+        match self.bus {
+            BusKind::Embedded => format!("embedded bus in {}", self.data_dir.display()),
+            BusKind::Pubsub => format!("Pub/Sub topic {}", self.pubsub_topic.as_deref().unwrap_or("?")),
+        }
+    }
+}
+
+fn check_name(name: &str, kind: &str, flag: &str) -> anyhow::Result<()> {
+    let parts: Vec<&str> = name.split('/').collect();
+    match parts[..] {
+        ["projects", project, k, id] if k == kind && !project.is_empty() && !id.is_empty() => Ok(()),
+        _ => bail!("{flag} `{name}` must look like projects/PROJECT/{kind}/NAME"),
+    }
+}
+
+/// The webhook secret, from `LANDQ_WEBHOOK_SECRET` or a file.
+#[derive(Debug, clap::Args)]
+pub struct SecretArgs {
+    /// File holding the webhook secret (the secret itself may only come from
+    /// the LANDQ_WEBHOOK_SECRET environment variable, never a flag).
+    #[arg(long, env = "LANDQ_WEBHOOK_SECRET_FILE", value_name = "FILE")]
+    pub webhook_secret_file: Option<PathBuf>,
+}
+
+impl SecretArgs {
+    /// Reads and validates the secret.
+    pub fn load(&self) -> anyhow::Result<WebhookSecret> {
+        let from_env = std::env::var("LANDQ_WEBHOOK_SECRET").ok().filter(|s| !s.is_empty());
+        let secret = match (from_env, &self.webhook_secret_file) {
+            (Some(_), Some(_)) => bail!(
+                "both LANDQ_WEBHOOK_SECRET and LANDQ_WEBHOOK_SECRET_FILE are set: keep one"
+            ),
+            (Some(secret), None) => secret,
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the webhook secret file {}", path.display()))?
+                .trim_end_matches(['\n', '\r'])
+                .to_owned(),
+            (None, None) => bail!(
+                "no webhook secret: set LANDQ_WEBHOOK_SECRET or LANDQ_WEBHOOK_SECRET_FILE to the \
+                 secret configured on the GitHub App's webhook"
+            ),
+        };
+        if secret.is_empty() {
+            bail!("the webhook secret is empty");
+        }
+        Ok(WebhookSecret::new(secret))
+    }
+}
+
+/// Where to listen.
+#[derive(Debug, clap::Args)]
+pub struct ListenArgs {
+    /// Address to listen on. Default: 0.0.0.0:$PORT when PORT is set (as on
+    /// App Engine), otherwise 127.0.0.1:3000.
+    #[arg(long, env = "LANDQ_LISTEN")]
+    pub listen: Option<SocketAddr>,
+}
+
+impl ListenArgs {
+    /// The address, with the documented defaults.
+    pub fn address(&self) -> anyhow::Result<SocketAddr> {
+        if let Some(addr) = self.listen {
+            return Ok(addr);
+        }
+        match std::env::var("PORT") {
+            Ok(port) => {
+                let port: u16 = port.parse().with_context(|| format!("PORT `{port}` is not a port number"))?;
+                Ok(SocketAddr::from(([0, 0, 0, 0], port)))
+            }
+            Err(_) => Ok(SocketAddr::from(([127, 0, 0, 1], 3000))),
+        }
+    }
+}
