@@ -157,10 +157,10 @@ impl Recent {
             return false;
         }
         self.order.push_back(id.to_owned());
-        if self.order.len() > RECENT_DELIVERIES {
-            if let Some(old) = self.order.pop_front() {
-                self.ids.remove(&old);
-            }
+        if self.order.len() > RECENT_DELIVERIES
+            && let Some(old) = self.order.pop_front()
+        {
+            self.ids.remove(&old);
         }
         true
     }

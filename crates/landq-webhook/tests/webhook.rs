@@ -68,18 +68,20 @@ fn signed(event: &str, delivery: &str, body: Vec<u8>) -> Request<Body> {
 
 const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
 
+/// (fixture, event, action, repo, prs, sha, label)
+type KeptCase = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    &'static [u64],
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
 #[tokio::test]
 async fn every_kept_event_is_published_as_an_envelope() {
-    // (fixture, event, action, repo, prs, sha, label)
-    let cases: &[(
-        &str,
-        &str,
-        Option<&str>,
-        &str,
-        &[u64],
-        Option<&str>,
-        Option<&str>,
-    )] = &[
+    let cases: &[KeptCase] = &[
         (
             "pull_request.labeled.json",
             "pull_request",

@@ -46,8 +46,14 @@ impl BusArgs {
     pub async fn open(&self, consume: bool) -> anyhow::Result<Arc<dyn Bus>> {
         match self.bus {
             BusKind::Embedded => {
-                let bus = EmbeddedBus::open(&self.data_dir, embedded::DEFAULT_LEASE)
-                    .with_context(|| format!("cannot open the embedded bus in {}", self.data_dir.display()))?;
+                let bus = EmbeddedBus::open(&self.data_dir, embedded::DEFAULT_LEASE).with_context(
+                    || {
+                        format!(
+                            "cannot open the embedded bus in {}",
+                            self.data_dir.display()
+                        )
+                    },
+                )?;
                 Ok(Arc::new(bus))
             }
             BusKind::Pubsub => {
@@ -56,7 +62,9 @@ impl BusArgs {
                 )?;
                 check_name(&topic, "topics", "--pubsub-topic")?;
                 if consume && self.pubsub_subscription.is_none() {
-                    bail!("consuming from Pub/Sub needs --pubsub-subscription or LANDQ_PUBSUB_SUBSCRIPTION (projects/P/subscriptions/S)");
+                    bail!(
+                        "consuming from Pub/Sub needs --pubsub-subscription or LANDQ_PUBSUB_SUBSCRIPTION (projects/P/subscriptions/S)"
+                    );
                 }
                 if let Some(subscription) = &self.pubsub_subscription {
                     check_name(subscription, "subscriptions", "--pubsub-subscription")?;
@@ -66,7 +74,11 @@ impl BusArgs {
                     subscription: self.pubsub_subscription.clone().filter(|_| consume),
                     endpoint: self.pubsub_endpoint.clone(),
                 };
-                Ok(Arc::new(PubSubBus::connect(&config).await.context("cannot connect to Pub/Sub")?))
+                Ok(Arc::new(
+                    PubSubBus::connect(&config)
+                        .await
+                        .context("cannot connect to Pub/Sub")?,
+                ))
             }
         }
     }
@@ -75,7 +87,10 @@ impl BusArgs {
     pub fn describe(&self) -> String {
         match self.bus {
             BusKind::Embedded => format!("embedded bus in {}", self.data_dir.display()),
-            BusKind::Pubsub => format!("Pub/Sub topic {}", self.pubsub_topic.as_deref().unwrap_or("?")),
+            BusKind::Pubsub => format!(
+                "Pub/Sub topic {}",
+                self.pubsub_topic.as_deref().unwrap_or("?")
+            ),
         }
     }
 }
@@ -83,7 +98,9 @@ impl BusArgs {
 fn check_name(name: &str, kind: &str, flag: &str) -> anyhow::Result<()> {
     let parts: Vec<&str> = name.split('/').collect();
     match parts[..] {
-        ["projects", project, k, id] if k == kind && !project.is_empty() && !id.is_empty() => Ok(()),
+        ["projects", project, k, id] if k == kind && !project.is_empty() && !id.is_empty() => {
+            Ok(())
+        }
         _ => bail!("{flag} `{name}` must look like projects/PROJECT/{kind}/NAME"),
     }
 }
@@ -100,11 +117,13 @@ pub struct SecretArgs {
 impl SecretArgs {
     /// Reads and validates the secret.
     pub fn load(&self) -> anyhow::Result<WebhookSecret> {
-        let from_env = std::env::var("LANDQ_WEBHOOK_SECRET").ok().filter(|s| !s.is_empty());
+        let from_env = std::env::var("LANDQ_WEBHOOK_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty());
         let secret = match (from_env, &self.webhook_secret_file) {
-            (Some(_), Some(_)) => bail!(
-                "both LANDQ_WEBHOOK_SECRET and LANDQ_WEBHOOK_SECRET_FILE are set: keep one"
-            ),
+            (Some(_), Some(_)) => {
+                bail!("both LANDQ_WEBHOOK_SECRET and LANDQ_WEBHOOK_SECRET_FILE are set: keep one")
+            }
             (Some(secret), None) => secret,
             (None, Some(path)) => std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read the webhook secret file {}", path.display()))?
@@ -139,7 +158,9 @@ impl ListenArgs {
         }
         match std::env::var("PORT") {
             Ok(port) => {
-                let port: u16 = port.parse().with_context(|| format!("PORT `{port}` is not a port number"))?;
+                let port: u16 = port
+                    .parse()
+                    .with_context(|| format!("PORT `{port}` is not a port number"))?;
                 Ok(SocketAddr::from(([0, 0, 0, 0], port)))
             }
             Err(_) => Ok(SocketAddr::from(([127, 0, 0, 1], 3000))),

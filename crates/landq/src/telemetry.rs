@@ -8,7 +8,9 @@ use tracing_subscriber::EnvFilter;
 /// Installs the global subscriber; call once, before anything logs.
 pub fn init() {
     let filter = EnvFilter::try_from_env("LANDQ_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if std::io::stderr().is_terminal() {
         builder.init();
     } else {

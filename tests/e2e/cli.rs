@@ -1,4 +1,4 @@
-//! The `landq` CLI as users and scripts meet it: real files, a real git
+//! The `landq` CLI commands as users and scripts meet it: real files, a real git
 //! repository in a temporary directory, exit codes and exact output.
 
 use std::fs;

@@ -1,0 +1,4 @@
+//! End-to-end tests of the `landq` binary, compiled as one test binary.
+
+mod cli;
+mod webhook;

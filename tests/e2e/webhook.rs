@@ -1,0 +1,206 @@
+//! `landq webhook` as a process: start-up validation, durability of accepted
+//! deliveries across `kill -9`, and a clean exit on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use landq_webhook::WebhookSecret;
+use tempfile::TempDir;
+
+const SECRET: &str = "e2e-secret";
+
+fn fixture() -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/webhooks/pull_request.labeled.json");
+    std::fs::read(path).unwrap()
+}
+
+/// A running `landq webhook` on a free loopback port.
+struct Webhook {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Webhook {
+    fn start(data_dir: &Path) -> Webhook {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_landq"))
+            .args(["webhook", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("LANDQ_WEBHOOK_SECRET", SECRET)
+            .env_remove("LANDQ_WEBHOOK_SECRET_FILE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("landq webhook logs its address")
+                .unwrap();
+            let log: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if let Some(addr) = log["address"].as_str() {
+                break addr.parse().unwrap();
+            }
+        };
+        // Keep draining the log so the child never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Webhook { child, addr }
+    }
+
+    async fn deliver(&self, client: &reqwest::Client, delivery: &str, body: Vec<u8>) -> u16 {
+        client
+            .post(format!("http://{}/webhook", self.addr))
+            .header("content-type", "application/json")
+            .header("x-github-event", "pull_request")
+            .header("x-github-delivery", delivery)
+            .header(
+                "x-hub-signature-256",
+                WebhookSecret::new(SECRET).sign(&body),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+}
+
+impl Drop for Webhook {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn listed(data_dir: &Path) -> Vec<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_landq"))
+        .args(["bus", "list", "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["delivery"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepted_deliveries_survive_kill_9() {
+    let dir = TempDir::new().unwrap();
+    let mut webhook = Webhook::start(dir.path());
+    let client = reqwest::Client::new();
+    let body = fixture();
+    let sends = (0..64).map(|i| {
+        let (client, body, webhook) = (&client, body.clone(), &webhook);
+        async move {
+            (
+                format!("k9-{i}"),
+                webhook.deliver(client, &format!("k9-{i}"), body).await,
+            )
+        }
+    });
+    let answers = futures::future::join_all(sends).await;
+    webhook.child.kill().unwrap(); // SIGKILL: no chance to flush anything
+    webhook.child.wait().unwrap();
+
+    let accepted: Vec<String> = answers
+        .into_iter()
+        .filter(|(_, s)| *s == 202)
+        .map(|(d, _)| d)
+        .collect();
+    assert_eq!(accepted.len(), 64, "every delivery was answered 202");
+    let mut stored = listed(dir.path());
+    stored.sort();
+    let mut expected = accepted.clone();
+    expected.sort();
+    assert_eq!(stored, expected);
+
+    // After a restart, a redelivery of an accepted id is not published again.
+    let webhook = Webhook::start(dir.path());
+    assert_eq!(webhook.deliver(&client, "k9-0", fixture()).await, 200);
+    assert_eq!(listed(dir.path()).len(), 64);
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_webhook_cleanly() {
+    let dir = TempDir::new().unwrap();
+    let mut webhook = Webhook::start(dir.path());
+    assert_eq!(
+        webhook
+            .deliver(&reqwest::Client::new(), "t-1", fixture())
+            .await,
+        202
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &webhook.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = webhook.child.wait().unwrap();
+    assert_eq!(exit.code(), Some(0));
+    assert_eq!(listed(dir.path()), ["t-1"]);
+}
+
+#[test]
+fn the_webhook_refuses_to_start_without_a_secret() {
+    let dir = TempDir::new().unwrap();
+    let run = |envs: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_landq"));
+        command
+            .args(["webhook", "--listen", "127.0.0.1:0"])
+            .current_dir(dir.path());
+        command
+            .env_remove("LANDQ_WEBHOOK_SECRET")
+            .env_remove("LANDQ_WEBHOOK_SECRET_FILE");
+        command.envs(envs.iter().copied());
+        let out = command.output().unwrap();
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    assert_eq!(
+        run(&[]),
+        (
+            Some(1),
+            "landq: error: no webhook secret: set LANDQ_WEBHOOK_SECRET or LANDQ_WEBHOOK_SECRET_FILE to \
+             the secret configured on the GitHub App's webhook\n"
+                .into()
+        )
+    );
+    let (code, err) = run(&[("LANDQ_WEBHOOK_SECRET_FILE", "/nonexistent/secret")]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with("landq: error: cannot read the webhook secret file /nonexistent/secret"),
+        "{err}"
+    );
+    let (code, err) = run(&[("LANDQ_WEBHOOK_SECRET", "x"), ("LANDQ_BUS", "pubsub")]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("--bus pubsub needs --pubsub-topic"), "{err}");
+    let (code, err) = run(&[
+        ("LANDQ_WEBHOOK_SECRET", "x"),
+        ("LANDQ_BUS", "pubsub"),
+        ("LANDQ_PUBSUB_TOPIC", "landq"),
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("must look like projects/PROJECT/topics/NAME"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join(".landq").exists(),
+        "nothing was created before validation passed"
+    );
+}
