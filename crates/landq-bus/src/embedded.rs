@@ -56,12 +56,17 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_by_repo ON messages (repo, seq);
 ";
 
+/// How often the checkpointer folds the write-ahead log into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
 /// The embedded, durable bus.
 #[derive(Clone)]
 pub struct EmbeddedBus {
     ops: mpsc::UnboundedSender<Op>,
     wake: Arc<Notify>,
     lease: Duration,
+    /// Dropping the last clone stops the checkpointer thread.
+    _checkpointer: Arc<std::sync::mpsc::Sender<()>>,
 }
 
 /// A leased message's handle (see [`Received`]).
@@ -122,20 +127,30 @@ impl EmbeddedBus {
                 data_dir.display()
             ))
         })?;
-        let conn = Connection::open(data_dir.join(FILE_NAME))?;
+        let path = data_dir.join(FILE_NAME);
+        let conn = Connection::open(&path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // Checkpoints run on their own thread, never inside a publish's commit.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        let checkpoints = Connection::open(&path)?;
+        checkpoints.busy_timeout(Duration::from_secs(5))?;
+
         let (ops, rx) = mpsc::unbounded_channel();
-        thread::Builder::new()
-            .name("landq-bus-writer".into())
-            .spawn(move || Writer { conn, pruned_ms: 0 }.run(rx))
-            .map_err(|err| BusError::Embedded(format!("cannot start the writer thread: {err}")))?;
+        spawn("landq-bus-writer", move || {
+            Writer { conn, pruned_ms: 0 }.run(rx)
+        })?;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        spawn("landq-bus-checkpoint", move || {
+            checkpoint_until(checkpoints, stopped)
+        })?;
         Ok(EmbeddedBus {
             ops,
             wake: Arc::new(Notify::new()),
             lease,
+            _checkpointer: Arc::new(stop),
         })
     }
 
@@ -144,6 +159,25 @@ impl EmbeddedBus {
         op: impl FnOnce(oneshot::Sender<Result<T, BusError>>) -> Op,
     ) -> Result<T, BusError> {
         send(&self.ops, op).await
+    }
+}
+
+fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> Result<(), BusError> {
+    thread::Builder::new()
+        .name(name.into())
+        .spawn(body)
+        .map(drop)
+        .map_err(|err| BusError::Embedded(format!("cannot start thread {name}: {err}")))
+}
+
+/// Folds the write-ahead log into the database file without ever blocking
+/// the writer (PASSIVE), until the bus is dropped.
+fn checkpoint_until(conn: Connection, stop: std::sync::mpsc::Receiver<()>) {
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY)
+    {
+        if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %err, "embedded bus checkpoint failed; will retry");
+        }
     }
 }
 

@@ -128,7 +128,7 @@ async fn handle(state: AppState, delivery: Delivery) -> Response {
     state.metrics.published(started.elapsed().as_secs_f64());
     match published {
         Ok(Published::Accepted) => {
-            tracing::info!(repo = %envelope.repo, prs = ?envelope.prs, action = ?envelope.action, "accepted");
+            tracing::info!(repo = %envelope.repo, prs = ?envelope.prs, action = envelope.action.as_deref().unwrap_or(""), "accepted");
             state.metrics.delivery(event, "accepted");
             (StatusCode::ACCEPTED, "accepted\n").into_response()
         }
