@@ -1,0 +1,185 @@
+//! The Firestore (native mode) store, for production on App Engine.
+//!
+//! Each record is a document holding the fields queries need (`repo`, a time)
+//! and the record itself as JSON, so both backends store exactly the same
+//! thing. Document ids make writes idempotent: `owner:name:pr` for entries,
+//! `owner:name:pr:squash_sha` for lands, the delivery id for deliveries.
+//! `lands` orders by (`repo`, `at_ms` descending), which needs a composite
+//! index in production (declared with the deployment).
+//!
+//! The `firestore` crate connects to the emulator when
+//! `FIRESTORE_EMULATOR_HOST` is set.
+
+use ::firestore::FirestoreDb;
+use ::firestore::errors::FirestoreError;
+use serde::{Deserialize, Serialize};
+
+use crate::{LandRecord, QueueEntry, Store, StoreError};
+
+/// A stored document.
+#[derive(Debug, Serialize, Deserialize)]
+struct Doc {
+    repo: String,
+    at_ms: i64,
+    body: String,
+}
+
+/// The Firestore store.
+pub struct FirestoreStore {
+    db: FirestoreDb,
+    entries: String,
+    lands: String,
+    deliveries: String,
+}
+
+impl FirestoreStore {
+    /// Connects to `project`'s default database; collection names start with
+    /// `prefix` (e.g. `landq_`), so several installations can share a project.
+    pub async fn connect(project: &str, prefix: &str) -> Result<FirestoreStore, StoreError> {
+        let db = FirestoreDb::new(project).await.map_err(firestore_error)?;
+        Ok(FirestoreStore {
+            db,
+            entries: format!("{prefix}entries"),
+            lands: format!("{prefix}lands"),
+            deliveries: format!("{prefix}deliveries"),
+        })
+    }
+
+    async fn put(&self, collection: &str, id: &str, doc: &Doc) -> Result<(), StoreError> {
+        self.db
+            .fluent()
+            .update()
+            .in_col(collection)
+            .document_id(id)
+            .object(doc)
+            .execute::<Doc>()
+            .await
+            .map_err(firestore_error)?;
+        Ok(())
+    }
+
+    async fn by_repo(
+        &self,
+        collection: &str,
+        repo: &str,
+        limit: Option<u32>,
+    ) -> Result<Vec<Doc>, StoreError> {
+        let mut query = self
+            .db
+            .fluent()
+            .select()
+            .from(collection)
+            .filter(|q| q.for_all([q.field("repo").eq(repo)]));
+        if let Some(limit) = limit {
+            query = query
+                .order(|o| o.fields([o.field("at_ms").desc()]))
+                .limit(limit);
+        }
+        query.obj::<Doc>().query().await.map_err(firestore_error)
+    }
+}
+
+fn doc_id(repo: &str, pr: u64) -> String {
+    format!("{}:{pr}", repo.replace('/', ":"))
+}
+
+fn firestore_error(err: FirestoreError) -> StoreError {
+    StoreError::Firestore(err.to_string())
+}
+
+#[async_trait::async_trait]
+impl Store for FirestoreStore {
+    async fn put_entry(&self, entry: &QueueEntry) -> Result<(), StoreError> {
+        let doc = Doc {
+            repo: entry.repo.clone(),
+            at_ms: entry.requested_at_ms,
+            body: serde_json::to_string(entry)?,
+        };
+        self.put(&self.entries, &doc_id(&entry.repo, entry.pr), &doc)
+            .await
+    }
+
+    async fn entry(&self, repo: &str, pr: u64) -> Result<Option<QueueEntry>, StoreError> {
+        let doc: Option<Doc> = self
+            .db
+            .fluent()
+            .select()
+            .by_id_in(&self.entries)
+            .obj()
+            .one(doc_id(repo, pr))
+            .await
+            .map_err(firestore_error)?;
+        Ok(doc.map(|d| serde_json::from_str(&d.body)).transpose()?)
+    }
+
+    async fn entries(&self, repo: &str) -> Result<Vec<QueueEntry>, StoreError> {
+        let mut entries: Vec<QueueEntry> = self
+            .by_repo(&self.entries, repo, None)
+            .await?
+            .into_iter()
+            .map(|d| serde_json::from_str(&d.body))
+            .collect::<Result<_, _>>()?;
+        entries.sort_by_key(|e| (e.requested_at_ms, e.pr));
+        Ok(entries)
+    }
+
+    async fn remove_entry(&self, repo: &str, pr: u64) -> Result<(), StoreError> {
+        self.db
+            .fluent()
+            .delete()
+            .from(&self.entries)
+            .document_id(doc_id(repo, pr))
+            .execute()
+            .await
+            .map_err(firestore_error)
+    }
+
+    async fn record_land(&self, record: &LandRecord) -> Result<(), StoreError> {
+        let doc = Doc {
+            repo: record.repo.clone(),
+            at_ms: record.landed_at_ms,
+            body: serde_json::to_string(record)?,
+        };
+        let id = format!("{}:{}", doc_id(&record.repo, record.pr), record.squash_sha);
+        self.put(&self.lands, &id, &doc).await
+    }
+
+    async fn lands(&self, repo: &str, limit: usize) -> Result<Vec<LandRecord>, StoreError> {
+        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+        self.by_repo(&self.lands, repo, Some(limit))
+            .await?
+            .into_iter()
+            .map(|d| Ok(serde_json::from_str(&d.body)?))
+            .collect()
+    }
+
+    async fn remember_delivery(&self, id: &str) -> Result<bool, StoreError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as i64;
+        let doc = Doc {
+            repo: String::new(),
+            at_ms: now,
+            body: String::new(),
+        };
+        let inserted = self
+            .db
+            .fluent()
+            .insert()
+            .into(&self.deliveries)
+            .document_id(id)
+            .object(&doc)
+            .execute::<Doc>()
+            .await;
+        match inserted {
+            Ok(_) => Ok(true),
+            Err(FirestoreError::DataConflictError(_)) => Ok(false),
+            Err(err) => Err(firestore_error(err)),
+        }
+    }
+
+    async fn check(&self) -> Result<(), StoreError> {
+        self.entry("landq/readiness-probe", 0).await.map(drop)
+    }
+}

@@ -1,0 +1,180 @@
+//! The SQLite store under the data directory: WAL mode, full sync, one
+//! connection used from blocking tasks. Records are stored as JSON documents
+//! beside the columns that key and order them.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{LandRecord, QueueEntry, Store, StoreError};
+
+/// The database file inside the data directory.
+pub const FILE_NAME: &str = "store.sqlite3";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS entries (
+    repo TEXT NOT NULL,
+    pr INTEGER NOT NULL,
+    requested_at_ms INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (repo, pr)
+);
+CREATE TABLE IF NOT EXISTS lands (
+    repo TEXT NOT NULL,
+    pr INTEGER NOT NULL,
+    squash_sha TEXT NOT NULL,
+    landed_at_ms INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (repo, pr, squash_sha)
+);
+CREATE INDEX IF NOT EXISTS lands_by_time ON lands (repo, landed_at_ms);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY,
+    seen_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
+/// The embedded store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store under `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|err| {
+            StoreError::Task(format!("cannot create {}: {err}", data_dir.display()))
+        })?;
+        let conn = Connection::open(data_dir.join(FILE_NAME))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || f(&conn.lock().expect("store connection")))
+            .await
+            .map_err(|err| StoreError::Task(err.to_string()))?
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn put_entry(&self, entry: &QueueEntry) -> Result<(), StoreError> {
+        let (repo, pr, at, body) = (
+            entry.repo.clone(),
+            entry.pr,
+            entry.requested_at_ms,
+            serde_json::to_string(entry)?,
+        );
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO entries (repo, pr, requested_at_ms, body) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (repo, pr) DO UPDATE SET requested_at_ms = ?3, body = ?4",
+                params![repo, pr as i64, at, body],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn entry(&self, repo: &str, pr: u64) -> Result<Option<QueueEntry>, StoreError> {
+        let repo = repo.to_owned();
+        self.with(move |c| {
+            let body: Option<String> = c
+                .query_row(
+                    "SELECT body FROM entries WHERE repo = ?1 AND pr = ?2",
+                    params![repo, pr as i64],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
+        })
+        .await
+    }
+
+    async fn entries(&self, repo: &str) -> Result<Vec<QueueEntry>, StoreError> {
+        let repo = repo.to_owned();
+        self.with(move |c| {
+            let mut stmt =
+                c.prepare("SELECT body FROM entries WHERE repo = ?1 ORDER BY requested_at_ms, pr")?;
+            let bodies = stmt.query_map([repo], |r| r.get::<_, String>(0))?;
+            bodies.map(|b| Ok(serde_json::from_str(&b?)?)).collect()
+        })
+        .await
+    }
+
+    async fn remove_entry(&self, repo: &str, pr: u64) -> Result<(), StoreError> {
+        let repo = repo.to_owned();
+        self.with(move |c| {
+            c.execute(
+                "DELETE FROM entries WHERE repo = ?1 AND pr = ?2",
+                params![repo, pr as i64],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_land(&self, record: &LandRecord) -> Result<(), StoreError> {
+        let body = serde_json::to_string(record)?;
+        let (repo, pr, sha, at) = (
+            record.repo.clone(),
+            record.pr,
+            record.squash_sha.clone(),
+            record.landed_at_ms,
+        );
+        self.with(move |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO lands (repo, pr, squash_sha, landed_at_ms, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![repo, pr as i64, sha, at, body],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn lands(&self, repo: &str, limit: usize) -> Result<Vec<LandRecord>, StoreError> {
+        let repo = repo.to_owned();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(move |c| {
+            let mut stmt =
+                c.prepare("SELECT body FROM lands WHERE repo = ?1 ORDER BY landed_at_ms DESC, pr DESC LIMIT ?2")?;
+            let bodies = stmt.query_map(params![repo, limit], |r| r.get::<_, String>(0))?;
+            bodies.map(|b| Ok(serde_json::from_str(&b?)?)).collect()
+        })
+        .await
+    }
+
+    async fn remember_delivery(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.with(move |c| {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis() as i64;
+            let new = c.execute(
+                "INSERT OR IGNORE INTO deliveries (id, seen_ms) VALUES (?1, ?2)",
+                params![id, now],
+            )?;
+            Ok(new == 1)
+        })
+        .await
+    }
+
+    async fn check(&self) -> Result<(), StoreError> {
+        self.with(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+}
