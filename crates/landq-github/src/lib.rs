@@ -1,0 +1,615 @@
+//! The one GitHub client landq uses, on octocrab.
+//!
+//! octocrab provides authentication (a plain token, or a GitHub App whose
+//! installation tokens it mints and caches) and the transport; landq sends raw
+//! requests through it and reads only the fields it needs, so a new field or
+//! enum value in GitHub's answers never breaks a land. Every call goes through
+//! [`retry::RetryPolicy`]; the merge is sent once and, after an ambiguous
+//! failure, confirmed by reading the pull request again.
+//!
+//! Reads return `landq-policy`'s fact types, ready for `decide`.
+
+#![deny(missing_docs)]
+
+mod models;
+pub mod retry;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use base64::Engine;
+use http::StatusCode;
+use landq_policy::{ChangedFile, Check, Permission, PullRequest, Review};
+use octocrab::Octocrab;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+use crate::retry::{Answer, RetryPolicy};
+
+/// GitHub lists at most this many files of a pull request.
+pub const MAX_LISTED_FILES: usize = 3000;
+
+/// What went wrong talking to GitHub.
+#[derive(Debug, thiserror::Error)]
+pub enum GitHubError {
+    /// GitHub answered with an error status.
+    #[error("GitHub answered {status} to {what}: {message}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The request.
+        what: String,
+        /// GitHub's message.
+        message: String,
+    },
+    /// A rate limit longer than the retry policy waits.
+    #[error("GitHub rate limit: retry in {} s", wait.as_secs())]
+    RateLimited {
+        /// How long GitHub asks to wait.
+        wait: Duration,
+    },
+    /// The request did not complete (connection, timeout).
+    #[error("cannot reach GitHub: {0}")]
+    Transport(String),
+    /// GitHub's answer was not what landq expects.
+    #[error("unexpected answer from GitHub to {what}: {message}")]
+    Decode {
+        /// The request.
+        what: String,
+        /// The decoding error.
+        message: String,
+    },
+    /// The pull request changes more files than GitHub lists.
+    #[error(
+        "the pull request changes {0} files; GitHub lists only 3000, so landq cannot check \
+         ownership of every file: split it"
+    )]
+    TooManyFiles(u64),
+    /// The client could not be built (bad key, bad URL).
+    #[error("GitHub client configuration: {0}")]
+    Config(String),
+}
+
+/// How landq authenticates.
+pub enum Auth {
+    /// A personal or fine-grained token (trials; no check runs).
+    Token(SecretString),
+    /// A GitHub App: its id and private key (PEM).
+    App {
+        /// The App's id.
+        app_id: u64,
+        /// The App's private key, PEM.
+        private_key: SecretString,
+    },
+}
+
+/// The client: one octocrab per installation, created on first use.
+pub struct GitHub {
+    root: Octocrab,
+    is_app: bool,
+    installations: Mutex<HashMap<u64, Octocrab>>,
+    retry: RetryPolicy,
+}
+
+impl GitHub {
+    /// A client for the API at `api_url` (e.g. `https://api.github.com`).
+    pub fn new(api_url: &str, auth: Auth, retry: RetryPolicy) -> Result<GitHub, GitHubError> {
+        let builder = Octocrab::builder()
+            .base_uri(api_url)
+            .map_err(|e| GitHubError::Config(format!("API URL `{api_url}`: {e}")))?
+            .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
+            .set_connect_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(30)));
+        let (builder, is_app) = match auth {
+            Auth::Token(token) => (
+                builder.personal_token(token.expose_secret().to_owned()),
+                false,
+            ),
+            Auth::App {
+                app_id,
+                private_key,
+            } => {
+                let key =
+                    octocrab::EncodingKey::from_rsa_pem(private_key.expose_secret().as_bytes())
+                        .map_err(|e| {
+                            GitHubError::Config(format!(
+                                "the GitHub App private key is not an RSA PEM key: {e}"
+                            ))
+                        })?;
+                (builder.app(app_id.into(), key), true)
+            }
+        };
+        let root = builder
+            .build()
+            .map_err(|e| GitHubError::Config(e.to_string()))?;
+        Ok(GitHub {
+            root,
+            is_app,
+            installations: Mutex::new(HashMap::new()),
+            retry,
+        })
+    }
+
+    /// Whether this client is a GitHub App (which can create check runs).
+    pub fn is_app(&self) -> bool {
+        self.is_app
+    }
+
+    /// A client for `repo` (`owner/name`), through `installation` for an App.
+    pub fn repo(&self, installation: Option<u64>, repo: &str) -> Result<Repo, GitHubError> {
+        let octo = match (self.is_app, installation) {
+            (true, Some(id)) => {
+                let mut cache = self.installations.lock().expect("not poisoned");
+                match cache.get(&id) {
+                    Some(octo) => octo.clone(),
+                    None => {
+                        let octo = self
+                            .root
+                            .installation(id.into())
+                            .map_err(|e| GitHubError::Config(e.to_string()))?;
+                        cache.insert(id, octo.clone());
+                        octo
+                    }
+                }
+            }
+            (true, None) => {
+                return Err(GitHubError::Config(format!(
+                    "no installation id for {repo}: the GitHub App must be installed on it"
+                )));
+            }
+            (false, _) => self.root.clone(),
+        };
+        Ok(Repo {
+            octo,
+            name: repo.to_owned(),
+            retry: self.retry.clone(),
+        })
+    }
+}
+
+/// The result of a merge call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MergeOutcome {
+    /// Squash-merged; the new commit on the base branch.
+    Merged {
+        /// The squash commit's SHA.
+        sha: String,
+    },
+    /// The head moved since it was evaluated (409): evaluate again.
+    HeadMoved,
+    /// GitHub refused to merge (405): conflicts or branch protection.
+    NotMergeable(String),
+}
+
+/// A pull request as read for a decision, with what the worker also needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PullView {
+    /// The policy's view of it.
+    pub pull: PullRequest,
+    /// The merge commit, once merged.
+    pub merge_commit_sha: Option<String>,
+    /// How many files GitHub says it changes.
+    pub changed_files: u64,
+}
+
+/// A file read from the repository.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileAtRef {
+    /// Its text.
+    pub text: String,
+    /// Its blob SHA (the cache key for compiled rules).
+    pub blob_sha: String,
+}
+
+/// A check run's state, for [`Repo::check_run`].
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckRunUpdate {
+    /// `queued`, `in_progress` or `completed`.
+    pub status: &'static str,
+    /// With `completed`: `success`, `failure`, `neutral`, `cancelled`, `action_required`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conclusion: Option<&'static str>,
+    /// The one-line title.
+    pub title: String,
+    /// The Markdown summary.
+    pub summary: String,
+}
+
+/// Calls about one repository.
+#[derive(Clone)]
+pub struct Repo {
+    octo: Octocrab,
+    name: String,
+    retry: RetryPolicy,
+}
+
+impl Repo {
+    /// `owner/name`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn url(&self, rest: &str) -> String {
+        format!("/repos/{}/{rest}", self.name)
+    }
+
+    async fn get(&self, path: &str) -> Result<Answer, GitHubError> {
+        let path = path.to_owned();
+        self.retry
+            .send(&path, || self.octo._get(path.as_str()))
+            .await
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, GitHubError> {
+        let answer = self.get(path).await?;
+        decode(path, expect_ok(path, answer)?)
+    }
+
+    async fn write<B: Serialize + Sync>(
+        &self,
+        method: &str,
+        path: &str,
+        body: &B,
+    ) -> Result<Answer, GitHubError> {
+        let what = format!("{method} {path}");
+        self.retry
+            .send(&what, || async {
+                match method {
+                    "POST" => self.octo._post(path, Some(body)).await,
+                    "PATCH" => self.octo._patch(path, Some(body)).await,
+                    "PUT" => self.octo._put(path, Some(body)).await,
+                    _ => self.octo._delete(path, Some(body)).await,
+                }
+            })
+            .await
+    }
+
+    /// The pull request now.
+    pub async fn pull(&self, number: u64) -> Result<PullView, GitHubError> {
+        let raw: models::Pull = self.get_json(&self.url(&format!("pulls/{number}"))).await?;
+        Ok(raw.into_view())
+    }
+
+    /// All reviews, oldest first.
+    pub async fn reviews(&self, number: u64) -> Result<Vec<Review>, GitHubError> {
+        let mut reviews = Vec::new();
+        for page in 1.. {
+            let batch: Vec<models::Review> = self
+                .get_json(&self.url(&format!("pulls/{number}/reviews?per_page=100&page={page}")))
+                .await?;
+            let done = batch.len() < 100;
+            reviews.extend(batch.into_iter().filter_map(models::Review::into_review));
+            if done {
+                break;
+            }
+        }
+        Ok(reviews)
+    }
+
+    /// Every changed file, with previous paths of renames; refuses when
+    /// GitHub cannot list them all.
+    pub async fn files(
+        &self,
+        number: u64,
+        changed_files: u64,
+    ) -> Result<Vec<ChangedFile>, GitHubError> {
+        if changed_files > MAX_LISTED_FILES as u64 {
+            return Err(GitHubError::TooManyFiles(changed_files));
+        }
+        let mut files = Vec::new();
+        for page in 1.. {
+            let batch: Vec<models::File> = self
+                .get_json(&self.url(&format!("pulls/{number}/files?per_page=100&page={page}")))
+                .await?;
+            let done = batch.len() < 100;
+            files.extend(batch.into_iter().map(models::File::into_changed));
+            if done {
+                break;
+            }
+        }
+        if (files.len() as u64) < changed_files {
+            return Err(GitHubError::TooManyFiles(changed_files));
+        }
+        Ok(files)
+    }
+
+    /// The file at `path` on `reference`, or `None` when it does not exist.
+    pub async fn file_at(
+        &self,
+        reference: &str,
+        path: &str,
+    ) -> Result<Option<FileAtRef>, GitHubError> {
+        let url = self.url(&format!("contents/{path}?ref={reference}"));
+        let answer = self.get(&url).await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let content: models::Content = decode(&url, expect_ok(&url, answer)?)?;
+        // Files over 1 MB come without content: read the blob instead.
+        let encoded = if content.encoding.as_deref() == Some("base64") {
+            content.content.unwrap_or_default()
+        } else {
+            let blob: models::Content = self
+                .get_json(&self.url(&format!("git/blobs/{}", content.sha)))
+                .await?;
+            blob.content.unwrap_or_default()
+        };
+        let cleaned: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(cleaned)
+            .map_err(|e| GitHubError::Decode {
+                what: url.clone(),
+                message: e.to_string(),
+            })?;
+        let text = String::from_utf8(bytes).map_err(|_| GitHubError::Decode {
+            what: url.clone(),
+            message: format!("{path} is not UTF-8 text"),
+        })?;
+        Ok(Some(FileAtRef {
+            text,
+            blob_sha: content.sha,
+        }))
+    }
+
+    /// Whether `login` is an active member of `org/slug`.
+    pub async fn is_team_member(
+        &self,
+        org: &str,
+        slug: &str,
+        login: &str,
+    ) -> Result<bool, GitHubError> {
+        let url = format!("/orgs/{org}/teams/{slug}/memberships/{login}");
+        let answer = self.get(&url).await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(false);
+        }
+        let membership: models::Membership = decode(&url, expect_ok(&url, answer)?)?;
+        Ok(membership.state == "active")
+    }
+
+    /// `login`'s permission on the repository.
+    pub async fn permission(&self, login: &str) -> Result<Permission, GitHubError> {
+        let url = self.url(&format!("collaborators/{login}/permission"));
+        let answer = self.get(&url).await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(Permission::None);
+        }
+        let raw: models::PermissionAnswer = decode(&url, expect_ok(&url, answer)?)?;
+        Ok(raw.permission())
+    }
+
+    /// Who applied `label` most recently, from the pull request's events.
+    pub async fn labeler(&self, number: u64, label: &str) -> Result<Option<String>, GitHubError> {
+        let mut last = None;
+        for page in 1.. {
+            let batch: Vec<models::IssueEvent> = self
+                .get_json(&self.url(&format!("issues/{number}/events?per_page=100&page={page}")))
+                .await?;
+            let done = batch.len() < 100;
+            for event in batch {
+                if event.event == "labeled" && event.label.as_ref().is_some_and(|l| l.name == label)
+                {
+                    last = event.actor.map(|a| a.login);
+                }
+            }
+            if done {
+                break;
+            }
+        }
+        Ok(last)
+    }
+
+    /// Check runs and commit statuses on `sha`, latest per name.
+    pub async fn checks(&self, sha: &str) -> Result<Vec<Check>, GitHubError> {
+        let runs: models::CheckRuns = self
+            .get_json(&self.url(&format!("commits/{sha}/check-runs?per_page=100")))
+            .await?;
+        let status: models::CombinedStatus = self
+            .get_json(&self.url(&format!("commits/{sha}/status")))
+            .await?;
+        let mut checks: Vec<Check> = runs
+            .check_runs
+            .into_iter()
+            .map(models::CheckRun::into_check)
+            .collect();
+        checks.extend(status.statuses.into_iter().map(models::Status::into_check));
+        Ok(checks)
+    }
+
+    /// Open pull requests carrying `label`.
+    pub async fn open_with_label(&self, label: &str) -> Result<Vec<u64>, GitHubError> {
+        let mut numbers = Vec::new();
+        for page in 1.. {
+            let batch: Vec<models::Issue> = self
+                .get_json(&self.url(&format!(
+                    "issues?state=open&labels={}&per_page=100&page={page}",
+                    encode(label)
+                )))
+                .await?;
+            let done = batch.len() < 100;
+            numbers.extend(
+                batch
+                    .into_iter()
+                    .filter(|i| i.pull_request.is_some())
+                    .map(|i| i.number),
+            );
+            if done {
+                break;
+            }
+        }
+        Ok(numbers)
+    }
+
+    /// Squash-merges `number` only if its head is still `sha`. Sent once;
+    /// after an ambiguous failure the pull request is read again, since the
+    /// merge may have happened.
+    pub async fn merge(
+        &self,
+        number: u64,
+        sha: &str,
+        title: &str,
+        message: &str,
+    ) -> Result<MergeOutcome, GitHubError> {
+        let url = self.url(&format!("pulls/{number}/merge"));
+        let body = serde_json::json!({
+            "sha": sha,
+            "merge_method": "squash",
+            "commit_title": title,
+            "commit_message": message,
+        });
+        let answer = self
+            .retry
+            .once(self.octo._put(url.as_str(), Some(&body)))
+            .await;
+        match answer {
+            Ok(answer) if answer.status.is_success() => {
+                let merged: models::Merged = decode(&url, answer)?;
+                Ok(MergeOutcome::Merged { sha: merged.sha })
+            }
+            Ok(answer) if answer.status == StatusCode::CONFLICT => Ok(MergeOutcome::HeadMoved),
+            Ok(answer) if answer.status == StatusCode::METHOD_NOT_ALLOWED => {
+                Ok(MergeOutcome::NotMergeable(message_of(&answer)))
+            }
+            Ok(answer) if !answer.status.is_server_error() => Err(status_error(&url, &answer)),
+            ambiguous => {
+                tracing::warn!(
+                    pr = number,
+                    "merge answer lost; reading the pull request to see whether it merged"
+                );
+                let view = self.pull(number).await?;
+                match view.merge_commit_sha {
+                    Some(merged)
+                        if view.pull.state == landq_policy::PullState::Merged
+                            && view.pull.head_sha == sha =>
+                    {
+                        Ok(MergeOutcome::Merged { sha: merged })
+                    }
+                    _ if view.pull.head_sha != sha => Ok(MergeOutcome::HeadMoved),
+                    _ => match ambiguous {
+                        Ok(answer) => Err(status_error(&url, &answer)),
+                        Err(err) => Err(err),
+                    },
+                }
+            }
+        }
+    }
+
+    /// Creates a check run named `name` on `sha`; returns its id.
+    pub async fn create_check_run(
+        &self,
+        sha: &str,
+        name: &str,
+        update: &CheckRunUpdate,
+    ) -> Result<u64, GitHubError> {
+        let url = self.url("check-runs");
+        let body = serde_json::json!({
+            "name": name,
+            "head_sha": sha,
+            "status": update.status,
+            "conclusion": update.conclusion,
+            "output": {"title": update.title, "summary": update.summary},
+        });
+        let answer = self.write("POST", &url, &body).await?;
+        let created: models::Created = decode(&url, expect_ok(&url, answer)?)?;
+        Ok(created.id)
+    }
+
+    /// Updates check run `id`.
+    pub async fn update_check_run(
+        &self,
+        id: u64,
+        update: &CheckRunUpdate,
+    ) -> Result<(), GitHubError> {
+        let url = self.url(&format!("check-runs/{id}"));
+        let body = serde_json::json!({
+            "status": update.status,
+            "conclusion": update.conclusion,
+            "output": {"title": update.title, "summary": update.summary},
+        });
+        expect_ok(&url, self.write("PATCH", &url, &body).await?).map(drop)
+    }
+
+    /// Sets commit status `context` on `sha` (for token auth, which cannot
+    /// create check runs).
+    pub async fn set_status(
+        &self,
+        sha: &str,
+        context: &str,
+        state: &str,
+        description: &str,
+    ) -> Result<(), GitHubError> {
+        let url = self.url(&format!("statuses/{sha}"));
+        let description: String = description.chars().take(140).collect();
+        let body =
+            serde_json::json!({"state": state, "context": context, "description": description});
+        expect_ok(&url, self.write("POST", &url, &body).await?).map(drop)
+    }
+
+    /// Comments on pull request `number`.
+    pub async fn comment(&self, number: u64, body: &str) -> Result<(), GitHubError> {
+        let url = self.url(&format!("issues/{number}/comments"));
+        expect_ok(
+            &url,
+            self.write("POST", &url, &serde_json::json!({ "body": body }))
+                .await?,
+        )
+        .map(drop)
+    }
+
+    /// Removes `label` from pull request `number` (already gone is fine).
+    pub async fn remove_label(&self, number: u64, label: &str) -> Result<(), GitHubError> {
+        let url = self.url(&format!("issues/{number}/labels/{}", encode(label)));
+        let answer = self.write("DELETE", &url, &()).await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        expect_ok(&url, answer).map(drop)
+    }
+}
+
+/// Percent-encodes a path or query component (labels contain spaces).
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn expect_ok(what: &str, answer: Answer) -> Result<Answer, GitHubError> {
+    if answer.status.is_success() {
+        Ok(answer)
+    } else {
+        Err(status_error(what, &answer))
+    }
+}
+
+fn status_error(what: &str, answer: &Answer) -> GitHubError {
+    GitHubError::Status {
+        status: answer.status.as_u16(),
+        what: what.to_owned(),
+        message: message_of(answer),
+    }
+}
+
+fn message_of(answer: &Answer) -> String {
+    serde_json::from_slice::<models::ErrorBody>(&answer.body)
+        .map(|e| e.message)
+        .unwrap_or_else(|_| {
+            String::from_utf8_lossy(&answer.body)
+                .chars()
+                .take(200)
+                .collect()
+        })
+}
+
+fn decode<T: serde::de::DeserializeOwned>(what: &str, answer: Answer) -> Result<T, GitHubError> {
+    serde_json::from_slice(&answer.body).map_err(|e| GitHubError::Decode {
+        what: what.to_owned(),
+        message: e.to_string(),
+    })
+}

@@ -1,0 +1,536 @@
+//! The GitHub client against a scripted stub of GitHub's REST API on
+//! loopback: what it sends, how it reads answers, and how it retries.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use landq_github::retry::RetryPolicy;
+use landq_github::{Auth, GitHub, GitHubError, MergeOutcome, Repo};
+use landq_policy::{CheckOutcome, Permission, PullState, ReviewState};
+use serde_json::{Value, json};
+
+type Reply = (u16, Vec<(&'static str, String)>, Value);
+
+/// A request seen: route, authorization header, JSON body.
+type Seen = (String, Option<String>, Value);
+
+/// Scripted answers per "METHOD path", and every request seen.
+#[derive(Clone, Default)]
+struct Stub {
+    script: Arc<Mutex<HashMap<String, VecDeque<Reply>>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Stub {
+    fn on(&self, route: &str, status: u16, body: Value) -> &Self {
+        self.on_with(route, status, vec![], body)
+    }
+
+    fn on_with(
+        &self,
+        route: &str,
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: Value,
+    ) -> &Self {
+        self.script
+            .lock()
+            .unwrap()
+            .entry(route.to_owned())
+            .or_default()
+            .push_back((status, headers, body));
+        self
+    }
+
+    fn count(&self, route: &str) -> usize {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(r, _, _)| r == route)
+            .count()
+    }
+
+    fn body_of(&self, route: &str) -> Value {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(r, _, _)| r == route)
+            .map(|(_, _, b)| b.clone())
+            .unwrap()
+    }
+
+    async fn start(&self) -> String {
+        let app = Router::new().fallback(handle).with_state(self.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}")
+    }
+}
+
+async fn handle(State(stub): State<Stub>, request: Request) -> Response {
+    let route = format!(
+        "{} {}",
+        request.method(),
+        request.uri().path_and_query().unwrap()
+    );
+    let auth = request
+        .headers()
+        .get("authorization")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body: Bytes = axum::body::to_bytes(request.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    stub.seen.lock().unwrap().push((route.clone(), auth, body));
+    let reply = {
+        let mut script = stub.script.lock().unwrap();
+        let queue = script.get_mut(&route);
+        match queue {
+            // The last scripted answer repeats.
+            Some(q) if q.len() > 1 => q.pop_front(),
+            Some(q) => q.front().cloned(),
+            None => None,
+        }
+    };
+    let Some((status, headers, body)) = reply else {
+        return (
+            StatusCode::NOT_FOUND,
+            format!("{{\"message\":\"Not Found: {route}\"}}"),
+        )
+            .into_response();
+    };
+    let mut map = HeaderMap::new();
+    for (k, v) in headers {
+        map.insert(k, v.parse().unwrap());
+    }
+    (StatusCode::from_u16(status).unwrap(), map, body.to_string()).into_response()
+}
+
+fn fast() -> RetryPolicy {
+    RetryPolicy {
+        attempts: 4,
+        backoff: Duration::from_millis(1),
+        max_wait: Duration::from_secs(2),
+    }
+}
+
+async fn repo(stub: &Stub) -> Repo {
+    let url = stub.start().await;
+    let github = GitHub::new(&url, Auth::Token("t0ken".to_owned().into()), fast()).unwrap();
+    github.repo(None, "acme/app").unwrap()
+}
+
+fn pull_json(state: &str, merged: bool, head: &str) -> Value {
+    json!({
+        "number": 42, "user": {"login": "alice"}, "head": {"sha": head, "ref": "feature"},
+        "base": {"sha": "b", "ref": "main"}, "title": "Charge in cents", "body": null,
+        "state": state, "merged": merged, "draft": false, "mergeable": true,
+        "labels": [{"name": "land requested"}], "merge_commit_sha": "m1", "changed_files": 2,
+        "some_future_field": {"x": 1}
+    })
+}
+
+#[tokio::test]
+async fn reads_a_pull_request_with_the_token() {
+    let stub = Stub::default();
+    stub.on(
+        "GET /repos/acme/app/pulls/42",
+        200,
+        pull_json("open", false, "h1"),
+    );
+    let view = repo(&stub).await.pull(42).await.unwrap();
+    assert_eq!(view.pull.author, "alice");
+    assert_eq!(view.pull.head_sha, "h1");
+    assert_eq!(view.pull.base, "main");
+    assert_eq!(view.pull.body, "");
+    assert_eq!(view.pull.state, PullState::Open);
+    assert_eq!(view.pull.labels, ["land requested"]);
+    assert_eq!(
+        view.merge_commit_sha, None,
+        "only a merged pull request has a merge commit"
+    );
+    let auth = stub.seen.lock().unwrap()[0].1.clone().unwrap();
+    assert!(auth.ends_with("t0ken"), "{auth}");
+}
+
+#[tokio::test]
+async fn server_errors_are_retried() {
+    let stub = Stub::default();
+    stub.on(
+        "GET /repos/acme/app/pulls/42",
+        502,
+        json!({"message": "Bad Gateway"}),
+    )
+    .on(
+        "GET /repos/acme/app/pulls/42",
+        503,
+        json!({"message": "Unavailable"}),
+    )
+    .on(
+        "GET /repos/acme/app/pulls/42",
+        200,
+        pull_json("open", false, "h1"),
+    );
+    assert_eq!(repo(&stub).await.pull(42).await.unwrap().pull.number, 42);
+    assert_eq!(stub.count("GET /repos/acme/app/pulls/42"), 3);
+}
+
+#[tokio::test]
+async fn server_errors_give_up_after_the_last_attempt() {
+    let stub = Stub::default();
+    stub.on(
+        "GET /repos/acme/app/pulls/42",
+        500,
+        json!({"message": "boom"}),
+    );
+    let err = repo(&stub).await.pull(42).await.unwrap_err();
+    assert!(
+        matches!(err, GitHubError::Status { status: 500, .. }),
+        "{err}"
+    );
+    assert_eq!(stub.count("GET /repos/acme/app/pulls/42"), 4);
+}
+
+#[tokio::test]
+async fn rate_limits_wait_as_github_says_then_retry() {
+    let stub = Stub::default();
+    stub.on_with(
+        "GET /repos/acme/app/pulls/42",
+        429,
+        vec![("retry-after", "1".into())],
+        json!({"message": "slow down"}),
+    )
+    .on_with(
+        "GET /repos/acme/app/pulls/42",
+        403,
+        vec![
+            ("x-ratelimit-remaining", "0".into()),
+            ("x-ratelimit-reset", "0".into()),
+        ],
+        json!({"message": "API rate limit exceeded"}),
+    )
+    .on(
+        "GET /repos/acme/app/pulls/42",
+        200,
+        pull_json("open", false, "h1"),
+    );
+    assert_eq!(repo(&stub).await.pull(42).await.unwrap().pull.number, 42);
+    assert_eq!(stub.count("GET /repos/acme/app/pulls/42"), 3);
+}
+
+#[tokio::test]
+async fn a_long_rate_limit_is_reported_not_slept_through() {
+    let stub = Stub::default();
+    stub.on_with(
+        "GET /repos/acme/app/pulls/42",
+        429,
+        vec![("retry-after", "3600".into())],
+        json!({}),
+    );
+    let err = repo(&stub).await.pull(42).await.unwrap_err();
+    assert!(
+        matches!(err, GitHubError::RateLimited { wait } if wait == Duration::from_secs(3600)),
+        "{err}"
+    );
+    assert_eq!(err.to_string(), "GitHub rate limit: retry in 3600 s");
+    assert_eq!(stub.count("GET /repos/acme/app/pulls/42"), 1);
+}
+
+#[tokio::test]
+async fn a_plain_forbidden_is_not_a_rate_limit() {
+    let stub = Stub::default();
+    stub.on(
+        "GET /repos/acme/app/pulls/42",
+        403,
+        json!({"message": "Resource not accessible by integration"}),
+    );
+    let err = repo(&stub).await.pull(42).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "GitHub answered 403 to /repos/acme/app/pulls/42: Resource not accessible by integration"
+    );
+    assert_eq!(stub.count("GET /repos/acme/app/pulls/42"), 1);
+}
+
+#[tokio::test]
+async fn merge_carries_the_evaluated_sha_and_squashes() {
+    let stub = Stub::default();
+    stub.on(
+        "PUT /repos/acme/app/pulls/42/merge",
+        200,
+        json!({"sha": "sq1", "merged": true}),
+    );
+    let outcome = repo(&stub)
+        .await
+        .merge(42, "h1", "Title (#42)", "Body\n\nApproved-by: bob\n")
+        .await
+        .unwrap();
+    assert_eq!(outcome, MergeOutcome::Merged { sha: "sq1".into() });
+    assert_eq!(
+        stub.body_of("PUT /repos/acme/app/pulls/42/merge"),
+        json!({"sha": "h1", "merge_method": "squash", "commit_title": "Title (#42)", "commit_message": "Body\n\nApproved-by: bob\n"})
+    );
+}
+
+#[tokio::test]
+async fn merge_maps_head_moved_and_not_mergeable() {
+    let stub = Stub::default();
+    stub.on(
+        "PUT /repos/acme/app/pulls/1/merge",
+        409,
+        json!({"message": "Head branch was modified."}),
+    );
+    stub.on(
+        "PUT /repos/acme/app/pulls/2/merge",
+        405,
+        json!({"message": "Pull Request is not mergeable"}),
+    );
+    let repo = repo(&stub).await;
+    assert_eq!(
+        repo.merge(1, "h", "t", "m").await.unwrap(),
+        MergeOutcome::HeadMoved
+    );
+    assert_eq!(
+        repo.merge(2, "h", "t", "m").await.unwrap(),
+        MergeOutcome::NotMergeable("Pull Request is not mergeable".into())
+    );
+}
+
+#[tokio::test]
+async fn an_ambiguous_merge_is_never_resent_and_is_confirmed_by_reading() {
+    let stub = Stub::default();
+    stub.on(
+        "PUT /repos/acme/app/pulls/42/merge",
+        502,
+        json!({"message": "Bad Gateway"}),
+    );
+    stub.on(
+        "GET /repos/acme/app/pulls/42",
+        200,
+        pull_json("closed", true, "h1"),
+    );
+    let outcome = repo(&stub).await.merge(42, "h1", "t", "m").await.unwrap();
+    assert_eq!(outcome, MergeOutcome::Merged { sha: "m1".into() });
+    assert_eq!(stub.count("PUT /repos/acme/app/pulls/42/merge"), 1);
+}
+
+#[tokio::test]
+async fn an_ambiguous_merge_that_did_not_happen_is_an_error() {
+    let stub = Stub::default();
+    stub.on(
+        "PUT /repos/acme/app/pulls/42/merge",
+        504,
+        json!({"message": "timeout"}),
+    );
+    stub.on(
+        "GET /repos/acme/app/pulls/42",
+        200,
+        pull_json("open", false, "h1"),
+    );
+    let err = repo(&stub)
+        .await
+        .merge(42, "h1", "t", "m")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, GitHubError::Status { status: 504, .. }),
+        "{err}"
+    );
+    assert_eq!(stub.count("PUT /repos/acme/app/pulls/42/merge"), 1);
+}
+
+#[tokio::test]
+async fn reads_reviews_files_rules_permission_teams_labeler_and_checks() {
+    let stub = Stub::default();
+    stub.on(
+        "GET /repos/acme/app/pulls/42/reviews?per_page=100&page=1",
+        200,
+        json!([
+            {"user": {"login": "bob"}, "state": "APPROVED", "commit_id": "h1"},
+            {"user": null, "state": "APPROVED", "commit_id": "h1"},
+            {"user": {"login": "carol"}, "state": "SOMETHING_NEW", "commit_id": "h1"}
+        ]),
+    );
+    stub.on(
+        "GET /repos/acme/app/pulls/42/files?per_page=100&page=1",
+        200,
+        json!([{"filename": "a.rs", "status": "modified"}, {"filename": "b.rs", "previous_filename": "old.rs", "status": "renamed"}]),
+    );
+    stub.on(
+        "GET /repos/acme/app/contents/.github/.landqueue?ref=main",
+        200,
+        json!({"sha": "blob1", "encoding": "base64", "content": "KiBAb3JnL2Vu\nZwo=\n"}),
+    );
+    stub.on(
+        "GET /repos/acme/app/collaborators/bob/permission",
+        200,
+        json!({"permission": "write", "role_name": "maintain"}),
+    );
+    stub.on(
+        "GET /repos/acme/app/collaborators/eve/permission",
+        200,
+        json!({"permission": "read", "role_name": "triage"}),
+    );
+    stub.on(
+        "GET /orgs/acme/teams/eng/memberships/bob",
+        200,
+        json!({"state": "active", "role": "member"}),
+    );
+    stub.on(
+        "GET /orgs/acme/teams/eng/memberships/dan",
+        200,
+        json!({"state": "pending", "role": "member"}),
+    );
+    stub.on(
+        "GET /repos/acme/app/issues/42/events?per_page=100&page=1",
+        200,
+        json!([
+            {"event": "labeled", "actor": {"login": "eve"}, "label": {"name": "land requested"}},
+            {"event": "labeled", "actor": {"login": "bob"}, "label": {"name": "bug"}},
+            {"event": "unlabeled", "actor": {"login": "eve"}, "label": {"name": "land requested"}},
+            {"event": "labeled", "actor": {"login": "bob"}, "label": {"name": "land requested"}}
+        ]),
+    );
+    stub.on(
+        "GET /repos/acme/app/commits/h1/check-runs?per_page=100",
+        200,
+        json!({"total_count": 2, "check_runs": [
+            {"name": "test", "status": "completed", "conclusion": "success"},
+            {"name": "lint", "status": "in_progress", "conclusion": null}
+        ]}),
+    );
+    stub.on(
+        "GET /repos/acme/app/commits/h1/status",
+        200,
+        json!({"state": "failure", "statuses": [{"context": "legacy", "state": "error"}]}),
+    );
+    let repo = repo(&stub).await;
+
+    let reviews = repo.reviews(42).await.unwrap();
+    assert_eq!(
+        reviews.len(),
+        2,
+        "a review without a user counts for nothing"
+    );
+    assert_eq!(
+        (reviews[0].reviewer.as_str(), reviews[0].state),
+        ("bob", ReviewState::Approved)
+    );
+    assert_eq!(
+        reviews[1].state,
+        ReviewState::Commented,
+        "unknown states approve nothing"
+    );
+
+    let files = repo.files(42, 2).await.unwrap();
+    assert_eq!(files[1].previous_path.as_deref(), Some("old.rs"));
+    let err = repo.files(42, 3).await.unwrap_err();
+    assert!(matches!(err, GitHubError::TooManyFiles(3)), "{err}");
+    assert!(matches!(
+        repo.files(42, 3001).await.unwrap_err(),
+        GitHubError::TooManyFiles(3001)
+    ));
+
+    let rules = repo
+        .file_at("main", ".github/.landqueue")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (rules.text.as_str(), rules.blob_sha.as_str()),
+        ("* @org/eng\n", "blob1")
+    );
+    assert_eq!(
+        repo.file_at("main", ".github/landq.toml").await.unwrap(),
+        None
+    );
+
+    assert_eq!(repo.permission("bob").await.unwrap(), Permission::Maintain);
+    assert_eq!(repo.permission("eve").await.unwrap(), Permission::Triage);
+    assert_eq!(repo.permission("nobody").await.unwrap(), Permission::None);
+    assert!(repo.is_team_member("acme", "eng", "bob").await.unwrap());
+    assert!(
+        !repo.is_team_member("acme", "eng", "dan").await.unwrap(),
+        "pending members do not count"
+    );
+    assert!(!repo.is_team_member("acme", "eng", "zed").await.unwrap());
+    assert_eq!(
+        repo.labeler(42, "land requested").await.unwrap().as_deref(),
+        Some("bob")
+    );
+
+    let checks = repo.checks("h1").await.unwrap();
+    let outcome = |name: &str| {
+        checks
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap()
+            .outcome
+            .clone()
+    };
+    assert_eq!(outcome("test"), CheckOutcome::Passed);
+    assert_eq!(outcome("lint"), CheckOutcome::Pending);
+    assert_eq!(outcome("legacy"), CheckOutcome::Failed("error".into()));
+}
+
+#[tokio::test]
+async fn writes_comments_statuses_and_removes_labels() {
+    let stub = Stub::default();
+    stub.on(
+        "POST /repos/acme/app/issues/42/comments",
+        201,
+        json!({"id": 1}),
+    );
+    stub.on("POST /repos/acme/app/statuses/h1", 201, json!({"id": 2}));
+    stub.on(
+        "DELETE /repos/acme/app/issues/42/labels/land%20requested",
+        200,
+        json!([]),
+    );
+    let repo = repo(&stub).await;
+    repo.comment(42, "landq could not land this").await.unwrap();
+    repo.set_status("h1", "landq", "pending", &"x".repeat(300))
+        .await
+        .unwrap();
+    repo.remove_label(42, "land requested").await.unwrap();
+    repo.remove_label(7, "land requested").await.unwrap(); // already gone: fine
+    assert_eq!(
+        stub.body_of("POST /repos/acme/app/issues/42/comments"),
+        json!({"body": "landq could not land this"})
+    );
+    let status = stub.body_of("POST /repos/acme/app/statuses/h1");
+    assert_eq!(
+        status["description"].as_str().unwrap().len(),
+        140,
+        "GitHub caps descriptions at 140"
+    );
+}
+
+#[test]
+fn an_invalid_app_key_is_a_clear_configuration_error() {
+    let err = GitHub::new(
+        "https://api.github.com",
+        Auth::App {
+            app_id: 1,
+            private_key: "not a key".to_owned().into(),
+        },
+        RetryPolicy::default(),
+    )
+    .err()
+    .unwrap();
+    assert!(
+        err.to_string().starts_with(
+            "GitHub client configuration: the GitHub App private key is not an RSA PEM key"
+        ),
+        "{err}"
+    );
+}
