@@ -202,7 +202,7 @@ pub struct FileAtRef {
     pub blob_sha: String,
 }
 
-/// A check run's state, for [`Repo::check_run`].
+/// A check run's state, for [`Repo::create_check_run`] and [`Repo::update_check_run`].
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckRunUpdate {
     /// `queued`, `in_progress` or `completed`.
