@@ -191,6 +191,8 @@ pub struct PullView {
     pub merge_commit_sha: Option<String>,
     /// How many files GitHub says it changes.
     pub changed_files: u64,
+    /// The repository's default branch (from the base repository).
+    pub default_branch: Option<String>,
 }
 
 /// A file read from the repository.

@@ -24,6 +24,12 @@ pub struct Ref {
     pub sha: String,
     #[serde(rename = "ref")]
     pub reference: String,
+    pub repo: Option<RepoRef>,
+}
+
+#[derive(Deserialize)]
+pub struct RepoRef {
+    pub default_branch: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -55,6 +61,7 @@ impl Pull {
             _ => PullState::Closed,
         };
         PullView {
+            default_branch: self.base.repo.and_then(|r| r.default_branch),
             merge_commit_sha: self.merge_commit_sha.filter(|_| state == PullState::Merged),
             changed_files: self.changed_files,
             pull: PullRequest {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use rustc_hash::FxHashMap;
 
-use crate::facts::{CheckOutcome, Facts, Permission, PullState, ReviewState};
+use crate::facts::{CheckOutcome, Facts, Permission, PullRequest, PullState, Review, ReviewState};
 use crate::message::CommitMessage;
 use crate::rules::{Owner, RULES_PATH, RuleError};
 use crate::settings::{SETTINGS_PATH, Settings, SettingsError};
@@ -162,7 +162,7 @@ pub fn decide(facts: &Facts) -> Decision {
     }
 
     // 3. Approvals from others, on the head commit.
-    let verdicts = Verdicts::of(facts, settings.allow_stale_approvals);
+    let verdicts = Verdicts::of(pull, &facts.reviews, settings.allow_stale_approvals);
     if verdicts.approvers.len() < settings.min_approvals {
         reasons.push(Reason::NeedsApprovals {
             have: verdicts.approvers.len(),
@@ -248,12 +248,18 @@ struct Verdicts {
     blocking: Vec<String>,
 }
 
+/// Reviewers other than the author whose latest review approves the head
+/// commit (any commit when stale approvals are allowed), in approval order:
+/// the approvals [`decide`] counts.
+pub fn approvers(pull: &PullRequest, reviews: &[Review], allow_stale: bool) -> Vec<String> {
+    Verdicts::of(pull, reviews, allow_stale).approvers
+}
+
 impl Verdicts {
-    fn of(facts: &Facts, allow_stale: bool) -> Verdicts {
-        let pull = &facts.pull;
+    fn of(pull: &PullRequest, reviews: &[Review], allow_stale: bool) -> Verdicts {
         // Latest approving, blocking or dismissed review per reviewer.
         let mut latest: FxHashMap<String, usize> = FxHashMap::default();
-        for (i, review) in facts.reviews.iter().enumerate() {
+        for (i, review) in reviews.iter().enumerate() {
             if matches!(review.state, ReviewState::Commented | ReviewState::Pending) {
                 continue;
             }
@@ -267,7 +273,7 @@ impl Verdicts {
             stale: Vec::new(),
             blocking: Vec::new(),
         };
-        for review in order.into_iter().map(|i| &facts.reviews[i]) {
+        for review in order.into_iter().map(|i| &reviews[i]) {
             let login = review.reviewer.clone();
             match review.state {
                 _ if login.eq_ignore_ascii_case(&pull.author) => {}

@@ -4,6 +4,8 @@
 //! them by hand. Logins are compared case-insensitively everywhere, as GitHub
 //! does.
 
+use std::sync::Arc;
+
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::rules::{Rules, RulesErrors};
@@ -189,8 +191,9 @@ pub struct Facts {
     pub reviews: Vec<Review>,
     /// Membership of the teams that own changed paths.
     pub teams: Teams,
-    /// `.github/.landqueue` from the base branch (empty when absent).
-    pub rules: Result<Rules, RulesErrors>,
+    /// `.github/.landqueue` from the base branch (empty when absent),
+    /// shared with the cache of compiled rules.
+    pub rules: Result<Arc<Rules>, RulesErrors>,
     /// `.github/landq.toml` from the base branch (defaults when absent).
     pub settings: Result<Settings, SettingsError>,
     /// Checks and statuses on the head commit, latest per name.

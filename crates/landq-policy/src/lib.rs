@@ -23,7 +23,7 @@ pub mod settings;
 #[cfg(test)]
 mod matching_cases;
 
-pub use decide::{Decision, Landing, OwnerApproval, Reason, decide};
+pub use decide::{Decision, Landing, OwnerApproval, Reason, approvers, decide};
 pub use facts::{
     ChangedFile, Check, CheckOutcome, Facts, Labeler, Permission, PullRequest, PullState, Review,
     ReviewState, Teams,

@@ -2,6 +2,8 @@
 
 use super::*;
 use crate::facts::*;
+use std::sync::Arc;
+
 use crate::rules::Rules;
 
 const BASE_RULES: &str = "\
@@ -47,7 +49,7 @@ fn landable() -> Facts {
         ],
         reviews: vec![approve("bob", "h2"), approve("carol", "h2")],
         teams,
-        rules: Rules::parse(BASE_RULES),
+        rules: Rules::parse(BASE_RULES).map(Arc::new),
         settings: Ok(Settings::default()),
         checks: Vec::new(),
         labeler: Some(Labeler {
@@ -192,7 +194,7 @@ fn the_authors_own_approval_never_counts() {
     let mut facts = landable();
     facts.files = vec![ChangedFile::new("services/billing/pay.rs")];
     // alice owns billing in these rules and approves her own change.
-    facts.rules = Rules::parse("/services/billing/ @alice @carol");
+    facts.rules = Rules::parse("/services/billing/ @alice @carol").map(Arc::new);
     facts.reviews = vec![approve("ALICE", "h2")];
     assert_eq!(
         reasons(&facts),
@@ -342,7 +344,7 @@ fn team_ownership_needs_active_membership() {
 #[test]
 fn owner_logins_match_case_insensitively() {
     let mut facts = landable();
-    facts.rules = Rules::parse("* @Carol");
+    facts.rules = Rules::parse("* @Carol").map(Arc::new);
     facts.reviews = vec![approve("carol", "h2")];
     landing(&facts);
 }
@@ -350,7 +352,7 @@ fn owner_logins_match_case_insensitively() {
 #[test]
 fn unowned_paths_need_only_the_approval_count() {
     let mut facts = landable();
-    facts.rules = Rules::parse("/services/ @carol\n/services/docs/\n");
+    facts.rules = Rules::parse("/services/ @carol\n/services/docs/\n").map(Arc::new);
     facts.files = vec![
         ChangedFile::new("services/docs/a.md"),
         ChangedFile::new("top.txt"),
@@ -362,7 +364,7 @@ fn unowned_paths_need_only_the_approval_count() {
 #[test]
 fn invalid_rules_block_every_pull_request() {
     let mut facts = landable();
-    facts.rules = Rules::parse("* @org/eng\n!secret @a\n");
+    facts.rules = Rules::parse("* @org/eng\n!secret @a\n").map(Arc::new);
     let reasons_now = reasons(&facts);
     assert!(matches!(&reasons_now[..], [Reason::RulesInvalid(errors)] if errors[0].line == 2));
     assert_eq!(
@@ -446,7 +448,7 @@ fn every_missing_owner_is_listed_with_its_rule() {
 #[test]
 fn email_only_owners_are_explained() {
     let mut facts = landable();
-    facts.rules = Rules::parse("* docs@example.com");
+    facts.rules = Rules::parse("* docs@example.com").map(Arc::new);
     let text = reasons(&facts)[0].to_string();
     assert!(text.contains("name them by @login"), "{text}");
 }
