@@ -3,10 +3,11 @@
 //!
 //! - [`gather`]: every fact `decide` needs, read concurrently, with compiled
 //!   rules cached by the rules file's blob SHA.
-//!
-//! The consumer loop, the land state machine and the reconcile follow (see
-//! issue 4).
+//! - [`land`]: the state machine that acts on a decision, with the merge
+//!   guarded by the evaluated head SHA, feedback on the pull request and an
+//!   audit record per land.
 
 #![deny(missing_docs)]
 
 pub mod gather;
+pub mod land;

@@ -1,0 +1,379 @@
+//! Acting on a decision: the land state machine for one pull request.
+//!
+//! queued → waiting (reasons) → landing → landed | failed. Every step is
+//! re-derived from GitHub, so processing the same nudge twice is harmless:
+//! a pull request found merged while its entry says `landing` (the worker
+//! died after the merge call) is recorded as landed, not merged again.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use landq_github::{CheckRunUpdate, GitHub, GitHubError, MergeOutcome, Repo};
+use landq_policy::{Decision, Landing, PullState, Reason, decide};
+use landq_store::{EntryState, LandRecord, OwnerRecord, QueueEntry, Store, StoreError};
+
+use crate::gather::{Gathered, RulesCache, gather};
+
+/// The name of landq's check run (or commit status context).
+pub const CHECK_NAME: &str = "landq";
+
+/// How often one nudge re-evaluates after the head moved under a merge.
+const HEAD_MOVES: usize = 3;
+
+/// What processing a pull request did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Merged by landq (now, or found merged after a crash).
+    Landed {
+        /// The squash commit.
+        sha: String,
+    },
+    /// Waiting for what the reasons name.
+    Waiting(Vec<String>),
+    /// landq gave up and removed the label; the reasons say why.
+    Failed(Vec<String>),
+    /// The pull request does not carry the land label (any more).
+    NotRequested,
+}
+
+/// Why processing stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// GitHub failed (retries are exhausted or it rate-limits).
+    #[error(transparent)]
+    GitHub(#[from] GitHubError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The worker's state shared by all consumers.
+pub struct Lander {
+    github: Arc<GitHub>,
+    store: Arc<dyn Store>,
+    rules: RulesCache,
+}
+
+impl Lander {
+    /// A lander acting through `github`, remembering in `store`.
+    pub fn new(github: Arc<GitHub>, store: Arc<dyn Store>) -> Lander {
+        Lander {
+            github,
+            store,
+            rules: RulesCache::default(),
+        }
+    }
+
+    /// Reads, decides and acts on pull request `pr` of `repo`.
+    pub async fn process(
+        &self,
+        installation: Option<u64>,
+        repo: &str,
+        pr: u64,
+    ) -> Result<Outcome, ProcessError> {
+        let client = self.github.repo(installation, repo)?;
+        for _ in 0..HEAD_MOVES {
+            let gathered = gather(&client, pr, &self.rules).await?;
+            let entry = self.store.entry(repo, pr).await?;
+            let pull = &gathered.facts.pull;
+
+            if pull.state == PullState::Merged {
+                return self.merged_elsewhere(&client, &gathered, entry).await;
+            }
+            if !pull.labels.contains(&gathered.label) || pull.state == PullState::Closed {
+                if entry.is_some() {
+                    self.store.remove_entry(repo, pr).await?;
+                }
+                return Ok(Outcome::NotRequested);
+            }
+            let mut entry = entry.unwrap_or_else(|| new_entry(repo, &gathered));
+
+            match decide(&gathered.facts) {
+                Decision::Wait(reasons) if reasons.iter().any(refuses) => {
+                    let text = texts(&reasons);
+                    self.fail(&client, &gathered, &text).await?;
+                    return Ok(Outcome::Failed(text));
+                }
+                Decision::Wait(reasons) => {
+                    let text = texts(&reasons);
+                    entry.state = EntryState::Waiting;
+                    entry.reasons = text.clone();
+                    entry.head_sha = Some(pull.head_sha.clone());
+                    entry.updated_at_ms = now_ms();
+                    self.store.put_entry(&entry).await?;
+                    self.feedback(&client, &pull.head_sha, Feedback::Waiting(&text))
+                        .await?;
+                    return Ok(Outcome::Waiting(text));
+                }
+                Decision::Land(landing) => {
+                    entry.state = EntryState::Landing;
+                    entry.head_sha = Some(landing.head_sha.clone());
+                    entry.attempts += 1;
+                    entry.updated_at_ms = now_ms();
+                    self.store.put_entry(&entry).await?;
+                    let message = &landing.message;
+                    match client
+                        .merge(pr, &landing.head_sha, &message.title, &message.body)
+                        .await?
+                    {
+                        MergeOutcome::Merged { sha } => {
+                            self.landed(&client, &gathered, &entry, &landing, &sha)
+                                .await?;
+                            return Ok(Outcome::Landed { sha });
+                        }
+                        MergeOutcome::HeadMoved => {
+                            tracing::info!(
+                                repo,
+                                pr,
+                                "head moved under the merge; evaluating the new head"
+                            );
+                            continue;
+                        }
+                        MergeOutcome::NotMergeable(why) => {
+                            let text = vec![format!("GitHub refused to merge: {why}")];
+                            self.fail(&client, &gathered, &text).await?;
+                            return Ok(Outcome::Failed(text));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Outcome::Waiting(vec![
+            "the head kept moving while landing; waiting for the next push".into(),
+        ]))
+    }
+
+    /// The pull request is merged: if landq was landing it, finish the record.
+    async fn merged_elsewhere(
+        &self,
+        client: &Repo,
+        gathered: &Gathered,
+        entry: Option<QueueEntry>,
+    ) -> Result<Outcome, ProcessError> {
+        let pull = &gathered.facts.pull;
+        let sha = gathered.view.merge_commit_sha.clone().unwrap_or_default();
+        match entry {
+            Some(entry)
+                if entry.state == EntryState::Landing
+                    && entry.head_sha.as_deref() == Some(&pull.head_sha) =>
+            {
+                // landq merged it, then died before recording: record now.
+                let landing = match decide_ignoring_state(gathered) {
+                    Some(landing) => landing,
+                    None => Landing {
+                        head_sha: pull.head_sha.clone(),
+                        approvers: Vec::new(),
+                        ownership: Vec::new(),
+                        message: landq_policy::CommitMessage::squash(
+                            &pull.title,
+                            pull.number,
+                            &pull.body,
+                            &[],
+                        ),
+                    },
+                };
+                self.landed(client, gathered, &entry, &landing, &sha)
+                    .await?;
+                Ok(Outcome::Landed { sha })
+            }
+            Some(_) => {
+                self.store.remove_entry(client.name(), pull.number).await?;
+                Ok(Outcome::NotRequested)
+            }
+            None => Ok(Outcome::NotRequested),
+        }
+    }
+
+    async fn landed(
+        &self,
+        client: &Repo,
+        gathered: &Gathered,
+        entry: &QueueEntry,
+        landing: &Landing,
+        sha: &str,
+    ) -> Result<(), ProcessError> {
+        let pull = &gathered.facts.pull;
+        self.store
+            .record_land(&LandRecord {
+                repo: client.name().to_owned(),
+                pr: pull.number,
+                base: pull.base.clone(),
+                head_sha: landing.head_sha.clone(),
+                squash_sha: sha.to_owned(),
+                requested_by: entry.requested_by.clone(),
+                approvers: landing.approvers.clone(),
+                ownership: landing
+                    .ownership
+                    .iter()
+                    .map(|o| OwnerRecord {
+                        path: o.path.clone(),
+                        line: o.line,
+                        owner: o.owner.to_string(),
+                        approver: o.approver.clone(),
+                    })
+                    .collect(),
+                rules_sha: gathered.rules_sha.clone(),
+                requested_at_ms: entry.requested_at_ms,
+                landed_at_ms: now_ms(),
+            })
+            .await?;
+        self.store.remove_entry(client.name(), pull.number).await?;
+        self.feedback(client, &landing.head_sha, Feedback::Landed(sha))
+            .await?;
+        client.remove_label(pull.number, &gathered.label).await?;
+        tracing::info!(repo = client.name(), pr = pull.number, sha, "landed");
+        Ok(())
+    }
+
+    async fn fail(
+        &self,
+        client: &Repo,
+        gathered: &Gathered,
+        reasons: &[String],
+    ) -> Result<(), ProcessError> {
+        let pull = &gathered.facts.pull;
+        self.feedback(client, &pull.head_sha, Feedback::Failed(reasons))
+            .await?;
+        let list: String = reasons.iter().map(|r| format!("- {r}\n")).collect();
+        client
+            .comment(
+                pull.number,
+                &format!(
+                    "landq removed the `{}` label and will not land this pull request:\n\n{list}\n\
+                     Fix the above, then apply the label again.",
+                    gathered.label
+                ),
+            )
+            .await?;
+        client.remove_label(pull.number, &gathered.label).await?;
+        self.store.remove_entry(client.name(), pull.number).await?;
+        tracing::info!(repo = client.name(), pr = pull.number, ?reasons, "refused");
+        Ok(())
+    }
+
+    /// The `landq` check run (App) or commit status (token) on `sha`.
+    async fn feedback(
+        &self,
+        client: &Repo,
+        sha: &str,
+        feedback: Feedback<'_>,
+    ) -> Result<(), GitHubError> {
+        let (conclusion, state, title, summary) = match feedback {
+            Feedback::Waiting(reasons) => (
+                "neutral",
+                "pending",
+                "Waiting to land".to_owned(),
+                bullet(reasons),
+            ),
+            Feedback::Landed(sha) => (
+                "success",
+                "success",
+                format!("Landed as {sha}"),
+                String::new(),
+            ),
+            Feedback::Failed(reasons) => (
+                "failure",
+                "failure",
+                "Not landed".to_owned(),
+                bullet(reasons),
+            ),
+        };
+        if self.github.is_app() {
+            let update = CheckRunUpdate {
+                status: "completed",
+                conclusion: Some(conclusion),
+                title,
+                summary,
+            };
+            client
+                .create_check_run(sha, CHECK_NAME, &update)
+                .await
+                .map(drop)
+        } else {
+            let description = if summary.is_empty() {
+                title
+            } else {
+                format!("{title}: {summary}")
+            };
+            client
+                .set_status(sha, CHECK_NAME, state, &description.replace('\n', " "))
+                .await
+        }
+    }
+}
+
+enum Feedback<'a> {
+    Waiting(&'a [String]),
+    Landed(&'a str),
+    Failed(&'a [String]),
+}
+
+/// Reasons that end the request (label removed) rather than wait.
+fn refuses(reason: &Reason) -> bool {
+    matches!(
+        reason,
+        Reason::LabelerLacksWrite { .. }
+            | Reason::BranchNotGuarded { .. }
+            | Reason::NotMergeable(_)
+    )
+}
+
+/// The landing evidence for a pull request found merged, if the policy
+/// would have landed it (for the audit record after a crash).
+fn decide_ignoring_state(gathered: &Gathered) -> Option<Landing> {
+    let mut pull = gathered.facts.pull.clone();
+    pull.state = PullState::Open;
+    pull.mergeable = Some(true);
+    let facts = landq_policy::Facts {
+        pull,
+        default_branch: gathered.facts.default_branch.clone(),
+        files: gathered.facts.files.clone(),
+        reviews: gathered.facts.reviews.clone(),
+        teams: gathered.facts.teams.clone(),
+        rules: gathered.facts.rules.clone(),
+        settings: gathered.facts.settings.clone(),
+        checks: gathered.facts.checks.clone(),
+        labeler: gathered.facts.labeler.clone(),
+    };
+    match decide(&facts) {
+        Decision::Land(landing) => Some(landing),
+        Decision::Wait(_) => None,
+    }
+}
+
+fn new_entry(repo: &str, gathered: &Gathered) -> QueueEntry {
+    let pull = &gathered.facts.pull;
+    let now = now_ms();
+    QueueEntry {
+        repo: repo.to_owned(),
+        pr: pull.number,
+        base: pull.base.clone(),
+        requested_by: gathered
+            .facts
+            .labeler
+            .as_ref()
+            .map(|l| l.login.clone())
+            .unwrap_or_default(),
+        requested_at_ms: now,
+        state: EntryState::Queued,
+        head_sha: Some(pull.head_sha.clone()),
+        attempts: 0,
+        reasons: Vec::new(),
+        updated_at_ms: now,
+    }
+}
+
+fn texts(reasons: &[Reason]) -> Vec<String> {
+    reasons.iter().map(Reason::to_string).collect()
+}
+
+fn bullet(reasons: &[String]) -> String {
+    reasons.iter().map(|r| format!("- {r}\n")).collect()
+}
+
+fn now_ms() -> i64 {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
