@@ -1,4 +1,5 @@
 //! End-to-end tests of the `landq` binary, compiled as one test binary.
 
 mod cli;
+mod serve;
 mod webhook;

@@ -11,25 +11,31 @@ use tempfile::TempDir;
 
 const SECRET: &str = "e2e-secret";
 
-fn fixture() -> Vec<u8> {
+pub fn fixture() -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures/webhooks/pull_request.labeled.json");
     std::fs::read(path).unwrap()
 }
 
-/// A running `landq webhook` on a free loopback port.
-struct Webhook {
-    child: Child,
+/// A running `landq webhook` (or `serve`) on a free loopback port.
+pub struct Webhook {
+    pub child: Child,
     addr: SocketAddr,
 }
 
 impl Webhook {
     fn start(data_dir: &Path) -> Webhook {
+        Webhook::start_command("webhook", data_dir, &[])
+    }
+
+    /// Starts `landq COMMAND --listen 127.0.0.1:0 --data-dir DIR` with `envs`.
+    pub fn start_command(command: &str, data_dir: &Path, envs: &[(&str, &str)]) -> Webhook {
         let mut child = Command::new(env!("CARGO_BIN_EXE_landq"))
-            .args(["webhook", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args([command, "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .env("LANDQ_WEBHOOK_SECRET", SECRET)
             .env_remove("LANDQ_WEBHOOK_SECRET_FILE")
+            .envs(envs.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -50,7 +56,8 @@ impl Webhook {
         Webhook { child, addr }
     }
 
-    async fn deliver(&self, client: &reqwest::Client, delivery: &str, body: Vec<u8>) -> u16 {
+    /// Sends a signed `pull_request` delivery; returns the status code.
+    pub async fn deliver(&self, client: &reqwest::Client, delivery: &str, body: Vec<u8>) -> u16 {
         client
             .post(format!("http://{}/webhook", self.addr))
             .header("content-type", "application/json")
@@ -76,7 +83,7 @@ impl Drop for Webhook {
     }
 }
 
-fn listed(data_dir: &Path) -> Vec<String> {
+pub fn listed(data_dir: &Path) -> Vec<String> {
     let out = Command::new(env!("CARGO_BIN_EXE_landq"))
         .args(["bus", "list", "--data-dir"])
         .arg(data_dir)

@@ -7,6 +7,8 @@
 
 #![deny(missing_docs)]
 
+pub mod scenario;
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 

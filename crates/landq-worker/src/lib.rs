@@ -6,8 +6,10 @@
 //! - [`land`]: the state machine that acts on a decision, with the merge
 //!   guarded by the evaluated head SHA, feedback on the pull request and an
 //!   audit record per land.
+//! - [`consume`]: the loop that feeds nudges from the bus to the lander.
 
 #![deny(missing_docs)]
 
+pub mod consume;
 pub mod gather;
 pub mod land;

@@ -167,3 +167,124 @@ impl ListenArgs {
         }
     }
 }
+
+/// How landq reaches GitHub.
+#[derive(Debug, clap::Args)]
+pub struct GitHubArgs {
+    /// The GitHub REST API (any GitHub-compatible API).
+    #[arg(
+        long = "github-api-url",
+        env = "LANDQ_GITHUB_API_URL",
+        default_value = "https://api.github.com"
+    )]
+    pub api_url: String,
+    /// GitHub App id (with LANDQ_GITHUB_APP_KEY or --github-app-key-file).
+    #[arg(long = "github-app-id", env = "LANDQ_GITHUB_APP_ID")]
+    pub app_id: Option<u64>,
+    /// File holding the GitHub App's private key (PEM).
+    #[arg(
+        long = "github-app-key-file",
+        env = "LANDQ_GITHUB_APP_KEY_FILE",
+        value_name = "FILE"
+    )]
+    pub app_key_file: Option<PathBuf>,
+}
+
+impl GitHubArgs {
+    /// Builds the client; secrets come only from the environment or files:
+    /// `LANDQ_GITHUB_TOKEN` (trials) or an App id with `LANDQ_GITHUB_APP_KEY`
+    /// or `LANDQ_GITHUB_APP_KEY_FILE`.
+    pub fn client(&self) -> anyhow::Result<landq_github::GitHub> {
+        use landq_github::Auth;
+        let token = std::env::var("LANDQ_GITHUB_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty());
+        let key = std::env::var("LANDQ_GITHUB_APP_KEY")
+            .ok()
+            .filter(|k| !k.is_empty());
+        let auth = match (token, self.app_id) {
+            (Some(_), Some(_)) => {
+                bail!("both LANDQ_GITHUB_TOKEN and LANDQ_GITHUB_APP_ID are set: keep one")
+            }
+            (Some(token), None) => Auth::Token(token.into()),
+            (None, Some(app_id)) => {
+                let private_key = match (key, &self.app_key_file) {
+                    (Some(_), Some(_)) => bail!(
+                        "both LANDQ_GITHUB_APP_KEY and LANDQ_GITHUB_APP_KEY_FILE are set: keep one"
+                    ),
+                    (Some(key), None) => key,
+                    (None, Some(path)) => std::fs::read_to_string(path).with_context(|| {
+                        format!("cannot read the GitHub App key file {}", path.display())
+                    })?,
+                    (None, None) => bail!(
+                        "LANDQ_GITHUB_APP_ID is set but no private key: set LANDQ_GITHUB_APP_KEY or \
+                         LANDQ_GITHUB_APP_KEY_FILE"
+                    ),
+                };
+                Auth::App {
+                    app_id,
+                    private_key: private_key.into(),
+                }
+            }
+            (None, None) => bail!(
+                "no GitHub credentials: set LANDQ_GITHUB_APP_ID with LANDQ_GITHUB_APP_KEY_FILE (a GitHub \
+                 App), or LANDQ_GITHUB_TOKEN (a token, for trials)"
+            ),
+        };
+        Ok(landq_github::GitHub::new(
+            &self.api_url,
+            auth,
+            landq_github::retry::RetryPolicy::default(),
+        )?)
+    }
+}
+
+/// Which store to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreKind {
+    /// SQLite under --data-dir.
+    Sqlite,
+    /// Google Cloud Firestore (native mode).
+    Firestore,
+}
+
+/// Where the worker keeps the queue and the audit log.
+#[derive(Debug, clap::Args)]
+pub struct StoreArgs {
+    /// The store.
+    #[arg(long, env = "LANDQ_STORE", value_enum, default_value = "sqlite")]
+    pub store: StoreKind,
+    /// Google Cloud project of the Firestore database.
+    #[arg(long, env = "LANDQ_FIRESTORE_PROJECT")]
+    pub firestore_project: Option<String>,
+    /// Prefix of landq's Firestore collections.
+    #[arg(long, env = "LANDQ_FIRESTORE_PREFIX", default_value = "landq_")]
+    pub firestore_prefix: String,
+}
+
+impl StoreArgs {
+    /// Opens the configured store (SQLite lives in `data_dir`).
+    pub async fn open(
+        &self,
+        data_dir: &std::path::Path,
+    ) -> anyhow::Result<Arc<dyn landq_store::Store>> {
+        match self.store {
+            StoreKind::Sqlite => Ok(Arc::new(
+                landq_store::sqlite::SqliteStore::open(data_dir)
+                    .with_context(|| format!("cannot open the store in {}", data_dir.display()))?,
+            )),
+            StoreKind::Firestore => {
+                let project = self.firestore_project.clone().context(
+                    "--store firestore needs --firestore-project or LANDQ_FIRESTORE_PROJECT",
+                )?;
+                let store = landq_store::firestore::FirestoreStore::connect(
+                    &project,
+                    &self.firestore_prefix,
+                )
+                .await
+                .context("cannot connect to Firestore")?;
+                Ok(Arc::new(store))
+            }
+        }
+    }
+}

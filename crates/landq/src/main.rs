@@ -25,7 +25,9 @@ enum Command {
     Check(commands::check::Args),
     Owners(commands::owners::Args),
     Explain(commands::explain::Args),
+    Serve(commands::serve::Args),
     Webhook(commands::webhook::Args),
+    Worker(commands::worker::Args),
     Bus(commands::bus::Args),
 }
 
@@ -35,7 +37,9 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(&args),
         Command::Owners(args) => commands::owners::run(&args),
         Command::Explain(args) => commands::explain::run(&args),
+        Command::Serve(args) => commands::serve::run(&args),
         Command::Webhook(args) => commands::webhook::run(&args),
+        Command::Worker(args) => commands::worker::run(&args),
         Command::Bus(args) => commands::bus::run(&args),
     };
     match outcome {

@@ -4,7 +4,9 @@ pub mod bus;
 pub mod check;
 pub mod explain;
 pub mod owners;
+pub mod serve;
 pub mod webhook;
+pub mod worker;
 
 use std::fs;
 use std::path::Path;

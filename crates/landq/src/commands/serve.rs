@@ -1,0 +1,65 @@
+//! `landq serve`: webhook and worker in one process, on the embedded bus and
+//! the SQLite store under `--data-dir`. Nothing else to install or run.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::config::{BusArgs, GitHubArgs, ListenArgs, SecretArgs, StoreArgs};
+use crate::telemetry;
+
+/// Run the webhook and the worker together (the embedded default).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    bus: BusArgs,
+    #[command(flatten)]
+    listen: ListenArgs,
+    #[command(flatten)]
+    secret: SecretArgs,
+    #[command(flatten)]
+    github: GitHubArgs,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Repositories processed at once (each one serially).
+    #[arg(long, env = "LANDQ_CONSUMERS", default_value_t = 8)]
+    consumers: usize,
+}
+
+/// Runs the command until SIGTERM: the webhook stops accepting, in-flight
+/// deliveries and lands finish, then the process exits 0.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let secret = args.secret.load()?;
+    let address = args.listen.address()?;
+    tokio::runtime::Runtime::new()?.block_on(async {
+        // octocrab needs a runtime; nothing is opened before this validates.
+        let github = Arc::new(args.github.client()?);
+        telemetry::init();
+        let bus = args.bus.open(true).await?;
+        let store = args.store.open(&args.bus.data_dir).await?;
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address}"))?;
+        tracing::info!(
+            address = %listener.local_addr()?,
+            bus = %args.bus.describe(),
+            "landq serve listening: POST /webhook, GET /healthz /readyz /metrics"
+        );
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let lander = Arc::new(landq_worker::land::Lander::new(github, store.clone()));
+        let worker = tokio::spawn(landq_worker::consume::run(
+            lander,
+            bus.clone(),
+            store,
+            args.consumers,
+            stopped,
+        ));
+        let app = landq_webhook::router(landq_webhook::AppState::new(bus, secret));
+        landq_webhook::serve(listener, app, telemetry::shutdown_signal()).await?;
+        let _ = stop.send(true);
+        worker.await?;
+        tracing::info!("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,109 @@
+//! `landq serve` end to end: a signed `labeled` delivery goes in, the worker
+//! reads the pull request from a stub GitHub, decides and squash-merges it
+//! with the evaluated head SHA, and records the land.
+
+use std::time::{Duration, Instant};
+
+use landq_fake_github::Stub;
+use landq_fake_github::scenario::{RULES, script};
+use landq_store::Store;
+use landq_store::sqlite::SqliteStore;
+use serde_json::json;
+use tempfile::TempDir;
+
+use crate::webhook::{Webhook, fixture};
+
+const MERGE: &str = "PUT /repos/acme/app/pulls/7/merge";
+
+/// GitHub's `labeled` payload, pointed at the scenario's pull request.
+fn labeled() -> Vec<u8> {
+    let mut payload: serde_json::Value = serde_json::from_slice(&fixture()).unwrap();
+    payload["repository"]["full_name"] = json!("acme/app");
+    payload["number"] = json!(7);
+    payload["pull_request"]["number"] = json!(7);
+    payload["pull_request"]["head"]["sha"] = json!("h1");
+    payload["label"]["name"] = json!("land requested");
+    serde_json::to_vec(&payload).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_labeled_delivery_lands_the_pull_request() {
+    let stub = Stub::default();
+    script(&stub, RULES);
+    stub.on(MERGE, 200, json!({"sha": "sq1", "merged": true}));
+    stub.on("POST /repos/acme/app/statuses/h1", 201, json!({"id": 1}));
+    stub.on(
+        "DELETE /repos/acme/app/issues/7/labels/land%20requested",
+        200,
+        json!([]),
+    );
+    let api = stub.start().await;
+
+    let dir = TempDir::new().unwrap();
+    let mut serve = Webhook::start_command(
+        "serve",
+        dir.path(),
+        &[
+            ("LANDQ_GITHUB_TOKEN", "test-token"),
+            ("LANDQ_GITHUB_API_URL", &api),
+        ],
+    );
+    let client = reqwest::Client::new();
+    // The same delivery three times: one land.
+    for _ in 0..3 {
+        let status = serve.deliver(&client, "label-1", labeled()).await;
+        assert!(status == 202 || status == 200, "{status}");
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while stub.count("DELETE /repos/acme/app/issues/7/labels/land%20requested") == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the worker never finished landing"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(stub.count(MERGE), 1);
+    assert_eq!(stub.body_of(MERGE)["sha"], "h1");
+    assert_eq!(
+        stub.body_of("POST /repos/acme/app/statuses/h1")["state"],
+        "success"
+    );
+
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &serve.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(serve.child.wait().unwrap().code(), Some(0));
+    let lands = SqliteStore::open(dir.path())
+        .unwrap()
+        .lands("acme/app", 10)
+        .await
+        .unwrap();
+    assert_eq!(lands.len(), 1);
+    assert_eq!(
+        (lands[0].squash_sha.as_str(), lands[0].approvers.clone()),
+        ("sq1", vec!["bob".to_owned(), "carol".to_owned()])
+    );
+}
+
+#[test]
+fn serve_refuses_to_start_without_github_credentials() {
+    let dir = TempDir::new().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_landq"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env("LANDQ_WEBHOOK_SECRET", "s")
+        .env_remove("LANDQ_GITHUB_TOKEN")
+        .env_remove("LANDQ_GITHUB_APP_ID")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "landq: error: no GitHub credentials: set LANDQ_GITHUB_APP_ID with LANDQ_GITHUB_APP_KEY_FILE (a \
+         GitHub App), or LANDQ_GITHUB_TOKEN (a token, for trials)\n"
+    );
+    assert!(!dir.path().join(".landq").exists());
+}
