@@ -107,3 +107,41 @@ fn serve_refuses_to_start_without_github_credentials() {
     );
     assert!(!dir.path().join(".landq").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_that_never_arrived_is_landed_by_the_reconcile() {
+    let stub = Stub::default();
+    script(&stub, RULES);
+    stub.on(MERGE, 200, json!({"sha": "sq2", "merged": true}));
+    stub.on("POST /repos/acme/app/statuses/h1", 201, json!({"id": 1}));
+    stub.on(
+        "DELETE /repos/acme/app/issues/7/labels/land%20requested",
+        200,
+        json!([]),
+    );
+    stub.on(
+        "GET /repos/acme/app/issues?state=open&labels=land%20requested&per_page=100&page=1",
+        200,
+        json!([{"number": 7, "pull_request": {}}]),
+    );
+    let api = stub.start().await;
+
+    let dir = TempDir::new().unwrap();
+    let _serve = Webhook::start_command(
+        "serve",
+        dir.path(),
+        &[
+            ("LANDQ_GITHUB_TOKEN", "test-token"),
+            ("LANDQ_GITHUB_API_URL", &api),
+            ("LANDQ_REPOS", "acme/app"),
+            ("LANDQ_RECONCILE_INTERVAL", "1"),
+        ],
+    );
+    // No webhook delivery at all.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while stub.count(MERGE) == 0 {
+        assert!(Instant::now() < deadline, "the reconcile never landed it");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(stub.body_of(MERGE)["sha"], "h1");
+}

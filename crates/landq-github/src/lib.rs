@@ -136,6 +136,42 @@ impl GitHub {
         self.is_app
     }
 
+    /// The App's installations (App authentication only).
+    pub async fn installations(&self) -> Result<Vec<u64>, GitHubError> {
+        let mut ids = Vec::new();
+        for page in 1.. {
+            let path = format!("/app/installations?per_page=100&page={page}");
+            let answer = self
+                .retry
+                .send(&path, || self.root._get(path.as_str()))
+                .await?;
+            let batch: Vec<models::Created> = decode(&path, expect_ok(&path, answer)?)?;
+            let done = batch.len() < 100;
+            ids.extend(batch.into_iter().map(|i| i.id));
+            if done {
+                break;
+            }
+        }
+        Ok(ids)
+    }
+
+    /// The repositories (`owner/name`) an installation covers.
+    pub async fn installation_repos(&self, installation: u64) -> Result<Vec<String>, GitHubError> {
+        let octo = self.repo(Some(installation), "*")?.octo;
+        let mut names = Vec::new();
+        for page in 1.. {
+            let path = format!("/installation/repositories?per_page=100&page={page}");
+            let answer = self.retry.send(&path, || octo._get(path.as_str())).await?;
+            let batch: models::InstallationRepos = decode(&path, expect_ok(&path, answer)?)?;
+            let done = batch.repositories.len() < 100;
+            names.extend(batch.repositories.into_iter().map(|r| r.full_name));
+            if done {
+                break;
+            }
+        }
+        Ok(names)
+    }
+
     /// A client for `repo` (`owner/name`), through `installation` for an App.
     pub fn repo(&self, installation: Option<u64>, repo: &str) -> Result<Repo, GitHubError> {
         let octo = match (self.is_app, installation) {

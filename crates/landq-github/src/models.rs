@@ -236,3 +236,13 @@ pub struct Created {
 pub struct ErrorBody {
     pub message: String,
 }
+
+#[derive(Deserialize)]
+pub struct InstallationRepos {
+    pub repositories: Vec<FullName>,
+}
+
+#[derive(Deserialize)]
+pub struct FullName {
+    pub full_name: String,
+}

@@ -7,9 +7,11 @@
 //!   guarded by the evaluated head SHA, feedback on the pull request and an
 //!   audit record per land.
 //! - [`consume`]: the loop that feeds nudges from the bus to the lander.
+//! - [`reconcile`]: the periodic pass that nudges every labeled pull request.
 
 #![deny(missing_docs)]
 
 pub mod consume;
 pub mod gather;
 pub mod land;
+pub mod reconcile;

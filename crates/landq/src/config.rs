@@ -288,3 +288,48 @@ impl StoreArgs {
         }
     }
 }
+
+/// The periodic reconcile.
+#[derive(Debug, clap::Args)]
+pub struct ReconcileArgs {
+    /// Seconds between reconcile passes (0 turns it off).
+    #[arg(long, env = "LANDQ_RECONCILE_INTERVAL", default_value_t = 300)]
+    pub reconcile_interval: u64,
+    /// With token authentication: the repositories to reconcile, comma-separated
+    /// `owner/name` (a GitHub App reconciles all its installations).
+    #[arg(long, env = "LANDQ_REPOS", value_delimiter = ',')]
+    pub repos: Vec<String>,
+}
+
+impl ReconcileArgs {
+    /// Starts the reconcile task, unless it is off or has nothing to cover.
+    pub fn spawn(
+        &self,
+        github: Arc<landq_github::GitHub>,
+        bus: Arc<dyn Bus>,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        use landq_worker::reconcile::{self, Repositories};
+        if self.reconcile_interval == 0 {
+            return None;
+        }
+        let repositories = if github.is_app() {
+            Repositories::Installations
+        } else if self.repos.is_empty() {
+            tracing::warn!(
+                "reconcile off: with a token, set LANDQ_REPOS to the repositories landq serves"
+            );
+            return None;
+        } else {
+            Repositories::Listed(self.repos.clone())
+        };
+        let interval = std::time::Duration::from_secs(self.reconcile_interval);
+        Some(tokio::spawn(reconcile::run(
+            github,
+            bus,
+            repositories,
+            interval,
+            stop,
+        )))
+    }
+}

@@ -3,3 +3,4 @@
 mod common;
 mod gather;
 mod land;
+mod reconcile;

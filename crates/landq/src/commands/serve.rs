@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::config::{BusArgs, GitHubArgs, ListenArgs, SecretArgs, StoreArgs};
+use crate::config::{BusArgs, GitHubArgs, ListenArgs, ReconcileArgs, SecretArgs, StoreArgs};
 use crate::telemetry;
 
 /// Run the webhook and the worker together (the embedded default).
@@ -22,6 +22,8 @@ pub struct Args {
     github: GitHubArgs,
     #[command(flatten)]
     store: StoreArgs,
+    #[command(flatten)]
+    reconcile: ReconcileArgs,
     /// Repositories processed at once (each one serially).
     #[arg(long, env = "LANDQ_CONSUMERS", default_value_t = 8)]
     consumers: usize,
@@ -47,6 +49,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             "landq serve listening: POST /webhook, GET /healthz /readyz /metrics"
         );
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let reconcile = args
+            .reconcile
+            .spawn(github.clone(), bus.clone(), stopped.clone());
         let lander = Arc::new(landq_worker::land::Lander::new(github, store.clone()));
         let worker = tokio::spawn(landq_worker::consume::run(
             lander,
@@ -59,6 +64,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         landq_webhook::serve(listener, app, telemetry::shutdown_signal()).await?;
         let _ = stop.send(true);
         worker.await?;
+        if let Some(reconcile) = reconcile {
+            let _ = reconcile.await;
+        }
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::config::{BusArgs, GitHubArgs, StoreArgs};
+use crate::config::{BusArgs, GitHubArgs, ReconcileArgs, StoreArgs};
 use crate::telemetry;
 
 /// Consume events from the bus, decide, and land pull requests.
@@ -15,6 +15,8 @@ pub struct Args {
     github: GitHubArgs,
     #[command(flatten)]
     store: StoreArgs,
+    #[command(flatten)]
+    reconcile: ReconcileArgs,
     /// Repositories processed at once (each one serially).
     #[arg(long, env = "LANDQ_CONSUMERS", default_value_t = 8)]
     consumers: usize,
@@ -34,8 +36,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             telemetry::shutdown_signal().await;
             let _ = stop.send(true);
         });
+        let reconcile = args.reconcile.spawn(github.clone(), bus.clone(), stopped.clone());
         let lander = Arc::new(landq_worker::land::Lander::new(github, store.clone()));
         landq_worker::consume::run(lander, bus, store, args.consumers, stopped).await;
+        if let Some(reconcile) = reconcile {
+            let _ = reconcile.await;
+        }
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })

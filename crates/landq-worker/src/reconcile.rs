@@ -1,0 +1,94 @@
+//! The periodic reconcile: GitHub does not retry a failed delivery, so every
+//! interval landq lists the open pull requests carrying the land label in each
+//! repository it serves and publishes a nudge for each. Whatever a lost
+//! delivery would have stranded lands on the next pass.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use landq_bus::{Bus, Envelope, Published};
+use landq_github::{GitHub, GitHubError};
+use landq_policy::settings::DEFAULT_LABEL;
+use tokio::sync::watch;
+
+/// How often the reconcile runs unless configured otherwise.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(300);
+
+/// Which repositories to reconcile.
+#[derive(Clone, Debug)]
+pub enum Repositories {
+    /// Every repository of every installation of the GitHub App.
+    Installations,
+    /// These repositories (token authentication), without an installation.
+    Listed(Vec<String>),
+}
+
+/// Runs a pass every `interval` until `stop` turns true.
+pub async fn run(
+    github: Arc<GitHub>,
+    bus: Arc<dyn Bus>,
+    repositories: Repositories,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        match once(&github, bus.as_ref(), &repositories).await {
+            Ok(nudged) => tracing::info!(nudged, "reconcile pass done"),
+            Err(err) => tracing::warn!(error = %err, "reconcile pass failed; next pass will retry"),
+        }
+        tokio::select! {
+            _ = stop.wait_for(|stopped| *stopped) => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+    }
+}
+
+/// One pass; returns how many pull requests were nudged.
+pub async fn once(
+    github: &GitHub,
+    bus: &dyn Bus,
+    repositories: &Repositories,
+) -> Result<usize, GitHubError> {
+    let targets: Vec<(Option<u64>, String)> = match repositories {
+        Repositories::Listed(names) => names.iter().map(|n| (None, n.clone())).collect(),
+        Repositories::Installations => {
+            let mut targets = Vec::new();
+            for installation in github.installations().await? {
+                for name in github.installation_repos(installation).await? {
+                    targets.push((Some(installation), name));
+                }
+            }
+            targets
+        }
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut nudged = 0;
+    for (installation, name) in targets {
+        let repo = github.repo(installation, &name)?;
+        for pr in repo.open_with_label(DEFAULT_LABEL).await? {
+            let envelope = Envelope {
+                // One nudge per pull request per minute, however often passes run.
+                delivery: format!("reconcile:{name}:{pr}:{}", now.as_secs() / 60),
+                event: "reconcile".into(),
+                action: None,
+                repo: name.clone(),
+                installation,
+                prs: vec![pr],
+                sha: None,
+                label: None,
+                sender: None,
+                received_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            };
+            match bus.publish(&envelope).await {
+                Ok(Published::Accepted) => nudged += 1,
+                Ok(Published::Duplicate) => {}
+                Err(err) => {
+                    tracing::warn!(repo = %name, pr, error = %err, "cannot publish a reconcile nudge")
+                }
+            }
+        }
+    }
+    Ok(nudged)
+}
