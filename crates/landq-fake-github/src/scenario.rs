@@ -14,7 +14,7 @@ use crate::Stub;
 /// Rules under which the scenario may land.
 pub const RULES: &str = "* @acme/eng\n/billing/ @carol\n";
 
-/// A contents-API answer for `text` with blob `sha`.
+/// A blob-API answer for `text` with blob `sha`.
 pub fn content(text: &str, sha: &str) -> Value {
     json!({"sha": sha, "encoding": "base64", "content": STANDARD.encode(text)})
 }
@@ -23,6 +23,30 @@ pub fn content(text: &str, sha: &str) -> Value {
 /// acme/eng) and carol approved the head; dan (write) applied the label.
 /// Scripts the scenario on `stub` with `rules` on `main`.
 pub fn script(stub: &Stub, rules: &str) {
+    script_with_settings(stub, rules, None);
+}
+
+/// [`script`], with `.github/landq.toml` holding `settings` when given.
+pub fn script_with_settings(stub: &Stub, rules: &str, settings: Option<&str>) {
+    let mut listing = vec![
+        json!({"name": ".landqueue", "path": ".github/.landqueue", "sha": "blob-1", "type": "file"}),
+    ];
+    if let Some(settings) = settings {
+        listing.push(json!({"name": "landq.toml", "path": ".github/landq.toml", "sha": "blob-s", "type": "file"}));
+        stub.on(
+            "GET /repos/acme/app/git/blobs/blob-s",
+            200,
+            content(settings, "blob-s"),
+        );
+    }
+    listing.push(
+        json!({"name": "workflows", "path": ".github/workflows", "sha": "tree-1", "type": "dir"}),
+    );
+    stub.on(
+        "GET /repos/acme/app/contents/.github?ref=main",
+        200,
+        json!(listing),
+    );
     stub.on(
         "GET /repos/acme/app/pulls/7",
         200,
@@ -34,7 +58,7 @@ pub fn script(stub: &Stub, rules: &str) {
         }),
     );
     stub.on(
-        "GET /repos/acme/app/contents/.github/.landqueue?ref=main",
+        "GET /repos/acme/app/git/blobs/blob-1",
         200,
         content(rules, "blob-1"),
     );

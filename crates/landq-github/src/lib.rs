@@ -240,6 +240,15 @@ pub struct FileAtRef {
     pub blob_sha: String,
 }
 
+/// A file in a directory listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirEntry {
+    /// The file name.
+    pub name: String,
+    /// Its blob SHA.
+    pub blob_sha: String,
+}
+
 /// A check run's state, for [`Repo::create_check_run`] and [`Repo::update_check_run`].
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckRunUpdate {
@@ -342,7 +351,7 @@ impl Repo {
                 .await?;
             let done = batch.len() < 100;
             files.extend(batch.into_iter().map(models::File::into_changed));
-            if done {
+            if done || files.len() as u64 >= changed_files {
                 break;
             }
         }
@@ -352,28 +361,42 @@ impl Repo {
         Ok(files)
     }
 
-    /// The file at `path` on `reference`, or `None` when it does not exist.
-    pub async fn file_at(
+    /// The entries of directory `path` on `reference` (name → blob SHA), or
+    /// `None` when the directory does not exist. One request tells which
+    /// files exist and which version each is, so unchanged files need no read.
+    pub async fn dir_at(
         &self,
         reference: &str,
         path: &str,
-    ) -> Result<Option<FileAtRef>, GitHubError> {
-        let url = self.url(&format!("contents/{path}?ref={reference}"));
+    ) -> Result<Option<Vec<DirEntry>>, GitHubError> {
+        let url = self.url(&format!("contents/{path}?ref={}", encode(reference)));
         let answer = self.get(&url).await?;
         if answer.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        let content: models::Content = decode(&url, expect_ok(&url, answer)?)?;
-        // Files over 1 MB come without content: read the blob instead.
-        let encoded = if content.encoding.as_deref() == Some("base64") {
-            content.content.unwrap_or_default()
-        } else {
-            let blob: models::Content = self
-                .get_json(&self.url(&format!("git/blobs/{}", content.sha)))
-                .await?;
-            blob.content.unwrap_or_default()
-        };
-        let cleaned: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
+        let entries: Vec<models::DirItem> = decode(&url, expect_ok(&url, answer)?)?;
+        Ok(Some(
+            entries
+                .into_iter()
+                .filter(|e| e.kind == "file")
+                .map(|e| DirEntry {
+                    name: e.name,
+                    blob_sha: e.sha,
+                })
+                .collect(),
+        ))
+    }
+
+    /// The text of blob `sha` (any size GitHub serves, up to 100 MB).
+    pub async fn blob(&self, sha: &str) -> Result<FileAtRef, GitHubError> {
+        let url = self.url(&format!("git/blobs/{sha}"));
+        let blob: models::Content = self.get_json(&url).await?;
+        let cleaned: String = blob
+            .content
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(cleaned)
             .map_err(|e| GitHubError::Decode {
@@ -382,12 +405,12 @@ impl Repo {
             })?;
         let text = String::from_utf8(bytes).map_err(|_| GitHubError::Decode {
             what: url.clone(),
-            message: format!("{path} is not UTF-8 text"),
+            message: format!("blob {sha} is not UTF-8 text"),
         })?;
-        Ok(Some(FileAtRef {
+        Ok(FileAtRef {
             text,
-            blob_sha: content.sha,
-        }))
+            blob_sha: blob.sha,
+        })
     }
 
     /// Whether `login` is an active member of `org/slug`.

@@ -123,8 +123,15 @@ impl File {
 #[derive(Deserialize)]
 pub struct Content {
     pub sha: String,
-    pub encoding: Option<String>,
     pub content: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct DirItem {
+    pub name: String,
+    pub sha: String,
+    #[serde(rename = "type")]
+    pub kind: String,
 }
 
 #[derive(Deserialize)]

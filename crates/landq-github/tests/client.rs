@@ -260,7 +260,15 @@ async fn reads_reviews_files_rules_permission_teams_labeler_and_checks() {
         json!([{"filename": "a.rs", "status": "modified"}, {"filename": "b.rs", "previous_filename": "old.rs", "status": "renamed"}]),
     );
     stub.on(
-        "GET /repos/acme/app/contents/.github/.landqueue?ref=main",
+        "GET /repos/acme/app/contents/.github?ref=main",
+        200,
+        json!([
+            {"name": ".landqueue", "sha": "blob1", "type": "file"},
+            {"name": "workflows", "sha": "tree1", "type": "dir"}
+        ]),
+    );
+    stub.on(
+        "GET /repos/acme/app/git/blobs/blob1",
         200,
         json!({"sha": "blob1", "encoding": "base64", "content": "KiBAb3JnL2Vu\nZwo=\n"}),
     );
@@ -334,19 +342,14 @@ async fn reads_reviews_files_rules_permission_teams_labeler_and_checks() {
         GitHubError::TooManyFiles(3001)
     ));
 
-    let rules = repo
-        .file_at("main", ".github/.landqueue")
-        .await
-        .unwrap()
-        .unwrap();
+    let listing = repo.dir_at("main", ".github").await.unwrap().unwrap();
+    assert_eq!(listing.len(), 1, "directories are not files: {listing:?}");
+    let rules = repo.blob(&listing[0].blob_sha).await.unwrap();
     assert_eq!(
         (rules.text.as_str(), rules.blob_sha.as_str()),
         ("* @org/eng\n", "blob1")
     );
-    assert_eq!(
-        repo.file_at("main", ".github/landq.toml").await.unwrap(),
-        None
-    );
+    assert_eq!(repo.dir_at("release", ".github").await.unwrap(), None);
 
     assert_eq!(repo.permission("bob").await.unwrap(), Permission::Maintain);
     assert_eq!(repo.permission("eve").await.unwrap(), Permission::Triage);

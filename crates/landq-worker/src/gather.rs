@@ -1,48 +1,74 @@
 //! Gathering the facts of one pull request from GitHub.
 //!
-//! Everything is read at decision time: the pull request, then, at once, the
-//! settings and rules from the base branch, reviews, changed files, who
+//! Everything is read at decision time: the pull request, the settings and
+//! rules from the base branch (cached by blob SHA), then at once reviews, changed files, who
 //! applied the label and (only when required) checks; then the labeler's
 //! permission and the team memberships that could satisfy an owner.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use landq_github::{FileAtRef, GitHubError, PullView, Repo};
+use landq_github::{GitHubError, PullView, Repo};
 use landq_policy::{
-    Facts, Labeler, Owner, RULES_PATH, Rules, RulesErrors, SETTINGS_PATH, Settings, Teams,
-    approvers,
+    Facts, Labeler, Owner, RULES_PATH, Rules, RulesErrors, SETTINGS_PATH, Settings, SettingsError,
+    Teams, approvers,
 };
 
-/// Compiled rules kept at most, by blob SHA.
-const CACHED_RULES: usize = 64;
+/// Versions kept at most of each file, by blob SHA.
+const CACHED_VERSIONS: usize = 64;
 
-/// Compiled rules by the rules file's blob SHA: a rules file is parsed once
-/// per version, however many pull requests it judges.
+/// The base branch's rules and settings by blob SHA: each version is read
+/// and parsed once, however many pull requests it judges.
 #[derive(Default)]
-pub struct RulesCache {
-    compiled: Mutex<HashMap<String, Arc<Rules>>>,
+pub struct FileCache {
+    rules: Mutex<HashMap<String, Result<Arc<Rules>, RulesErrors>>>,
+    settings: Mutex<HashMap<String, Result<Settings, SettingsError>>>,
 }
 
-impl RulesCache {
-    /// The compiled rules of `file`, parsing it only if this version is new.
-    pub fn get(&self, file: &FileAtRef) -> Result<Arc<Rules>, RulesErrors> {
-        if let Some(rules) = self
-            .compiled
-            .lock()
-            .expect("not poisoned")
-            .get(&file.blob_sha)
-        {
+impl FileCache {
+    /// The rules of blob `sha` (none: the base has no rules file).
+    async fn rules(
+        &self,
+        repo: &Repo,
+        sha: Option<&str>,
+    ) -> Result<Result<Arc<Rules>, RulesErrors>, GitHubError> {
+        let Some(sha) = sha else {
+            return Ok(Ok(Arc::new(Rules::empty())));
+        };
+        if let Some(rules) = self.rules.lock().expect("not poisoned").get(sha) {
             return Ok(rules.clone());
         }
-        let rules = Arc::new(Rules::parse(&file.text)?);
-        let mut compiled = self.compiled.lock().expect("not poisoned");
-        if compiled.len() >= CACHED_RULES {
-            compiled.clear();
-        }
-        compiled.insert(file.blob_sha.clone(), rules.clone());
+        let file = repo.blob(sha).await?;
+        let rules = Rules::parse(&file.text).map(Arc::new);
+        remember(&self.rules, sha, rules.clone());
         Ok(rules)
     }
+
+    /// The settings of blob `sha` (none: defaults).
+    async fn settings(
+        &self,
+        repo: &Repo,
+        sha: Option<&str>,
+    ) -> Result<Result<Settings, SettingsError>, GitHubError> {
+        let Some(sha) = sha else {
+            return Ok(Ok(Settings::default()));
+        };
+        if let Some(settings) = self.settings.lock().expect("not poisoned").get(sha) {
+            return Ok(settings.clone());
+        }
+        let file = repo.blob(sha).await?;
+        let settings = Settings::parse(&file.text);
+        remember(&self.settings, sha, settings.clone());
+        Ok(settings)
+    }
+}
+
+fn remember<T>(map: &Mutex<HashMap<String, T>>, sha: &str, value: T) {
+    let mut map = map.lock().expect("not poisoned");
+    if map.len() >= CACHED_VERSIONS {
+        map.clear();
+    }
+    map.insert(sha.to_owned(), value);
 }
 
 /// The facts of one pull request, and what acting on them needs besides.
@@ -59,21 +85,28 @@ pub struct Gathered {
 }
 
 /// Reads every fact about pull request `number`.
-pub async fn gather(repo: &Repo, number: u64, cache: &RulesCache) -> Result<Gathered, GitHubError> {
+pub async fn gather(repo: &Repo, number: u64, cache: &FileCache) -> Result<Gathered, GitHubError> {
     let view = repo.pull(number).await?;
     let pull = &view.pull;
-    let (settings_file, rules_file) = tokio::try_join!(
-        repo.file_at(&pull.base, SETTINGS_PATH),
-        repo.file_at(&pull.base, RULES_PATH)
+    // One listing of `.github` on the base says which files exist, in which
+    // version; versions seen before are not read again.
+    let listing = repo
+        .dir_at(&pull.base, ".github")
+        .await?
+        .unwrap_or_default();
+    let sha_of = |path: &str| {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        listing
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.blob_sha.clone())
+    };
+    let (rules_sha, settings_sha) = (sha_of(RULES_PATH), sha_of(SETTINGS_PATH));
+    let (rules, settings) = tokio::try_join!(
+        cache.rules(repo, rules_sha.as_deref()),
+        cache.settings(repo, settings_sha.as_deref())
     )?;
-    let settings = settings_file.map_or_else(
-        || Ok(Settings::default()),
-        |file| Settings::parse(&file.text),
-    );
     let in_force = settings.clone().unwrap_or_default();
-    let rules = rules_file
-        .as_ref()
-        .map_or_else(|| Ok(Arc::new(Rules::empty())), |file| cache.get(file));
 
     let checks = async {
         if in_force.required_checks.is_empty() {
@@ -101,14 +134,20 @@ pub async fn gather(repo: &Repo, number: u64, cache: &RulesCache) -> Result<Gath
         let approving = approvers(pull, &reviews, in_force.allow_stale_approvals);
         let paths = files.iter().flat_map(|f| f.paths());
         let asks = team_questions(rules, paths, &approving);
-        let answers = futures::future::try_join_all(
-            asks.iter()
-                .map(|(org, slug, login)| repo.is_team_member(org, slug, login)),
-        )
+        // Teams are asked about concurrently; within a team, approver by
+        // approver, stopping at the first member (one is enough).
+        let answers = futures::future::try_join_all(asks.iter().map(|(org, slug)| async {
+            for login in &approving {
+                if repo.is_team_member(org, slug, login).await? {
+                    return Ok(Some(login.clone()));
+                }
+            }
+            Ok::<_, GitHubError>(None)
+        }))
         .await?;
-        for ((org, slug, login), member) in asks.iter().zip(answers) {
-            if member {
-                teams.add(org, slug, login);
+        for ((org, slug), member) in asks.iter().zip(answers) {
+            if let Some(login) = member {
+                teams.add(org, slug, &login);
             }
         }
     }
@@ -128,20 +167,19 @@ pub async fn gather(repo: &Repo, number: u64, cache: &RulesCache) -> Result<Gath
             checks,
             labeler,
         },
-        rules_sha: rules_file.map(|f| f.blob_sha),
+        rules_sha,
         label: in_force.label,
         view,
     })
 }
 
-/// The (org, team, approver) memberships worth asking about: for each rule
-/// owning a changed path that no approver satisfies by name, each of its
-/// teams with each approver.
+/// The teams worth asking about: those of each rule owning a changed path
+/// that no approver satisfies by name.
 fn team_questions<'p>(
     rules: &Rules,
     paths: impl Iterator<Item = &'p str>,
     approving: &[String],
-) -> BTreeSet<(String, String, String)> {
+) -> BTreeSet<(String, String)> {
     let mut asks = BTreeSet::new();
     if approving.is_empty() {
         return asks;
@@ -163,9 +201,7 @@ fn team_questions<'p>(
         }
         for owner in &rule.owners {
             if let Owner::Team { org, slug } = owner {
-                for login in approving {
-                    asks.insert((org.clone(), slug.clone(), login.clone()));
-                }
+                asks.insert((org.clone(), slug.clone()));
             }
         }
     }

@@ -12,7 +12,7 @@ use landq_github::{CheckRunUpdate, GitHub, GitHubError, MergeOutcome, Repo};
 use landq_policy::{Decision, Landing, PullState, Reason, decide};
 use landq_store::{EntryState, LandRecord, OwnerRecord, QueueEntry, Store, StoreError};
 
-use crate::gather::{Gathered, RulesCache, gather};
+use crate::gather::{FileCache, Gathered, gather};
 
 /// The name of landq's check run (or commit status context).
 pub const CHECK_NAME: &str = "landq";
@@ -51,7 +51,7 @@ pub enum ProcessError {
 pub struct Lander {
     github: Arc<GitHub>,
     store: Arc<dyn Store>,
-    rules: RulesCache,
+    files: FileCache,
 }
 
 impl Lander {
@@ -60,7 +60,7 @@ impl Lander {
         Lander {
             github,
             store,
-            rules: RulesCache::default(),
+            files: FileCache::default(),
         }
     }
 
@@ -73,7 +73,7 @@ impl Lander {
     ) -> Result<Outcome, ProcessError> {
         let client = self.github.repo(installation, repo)?;
         for _ in 0..HEAD_MOVES {
-            let gathered = gather(&client, pr, &self.rules).await?;
+            let gathered = gather(&client, pr, &self.files).await?;
             let entry = self.store.entry(repo, pr).await?;
             let pull = &gathered.facts.pull;
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use landq_fake_github::Stub;
-pub use landq_fake_github::scenario::{RULES, content, pull, script};
+pub use landq_fake_github::scenario::{RULES, pull, script};
 use landq_github::retry::RetryPolicy;
 use landq_github::{Auth, GitHub, Repo};
 

@@ -3,18 +3,19 @@
 use std::sync::Arc;
 
 use landq_fake_github::Stub;
+use landq_fake_github::scenario::script_with_settings;
 use landq_policy::{Decision, Permission, Reason, decide};
-use landq_worker::gather::{RulesCache, gather};
+use landq_worker::gather::{FileCache, gather};
 use serde_json::json;
 
-use crate::common::{RULES, content, repo, script};
+use crate::common::{RULES, repo, script};
 
 #[tokio::test]
 async fn gathered_facts_let_decide_land() {
     let stub = Stub::default();
     script(&stub, RULES);
     let repo = repo(&stub).await;
-    let cache = RulesCache::default();
+    let cache = FileCache::default();
     let gathered = gather(&repo, 7, &cache).await.unwrap();
     assert_eq!(gathered.rules_sha.as_deref(), Some("blob-1"));
     assert_eq!(gathered.label, "land requested");
@@ -54,7 +55,7 @@ async fn team_membership_is_asked_only_where_it_can_matter() {
     let stub = Stub::default();
     script(&stub, "* @carol @acme/eng\n");
     let repo = repo(&stub).await;
-    gather(&repo, 7, &RulesCache::default()).await.unwrap();
+    gather(&repo, 7, &FileCache::default()).await.unwrap();
     assert_eq!(
         stub.count("GET /orgs/acme/teams/eng/memberships/bob"),
         0,
@@ -65,14 +66,13 @@ async fn team_membership_is_asked_only_where_it_can_matter() {
 #[tokio::test]
 async fn broken_rules_and_settings_on_the_base_block_with_their_errors() {
     let stub = Stub::default();
-    script(&stub, "* @acme/eng\n!secret @x\n");
-    stub.on(
-        "GET /repos/acme/app/contents/.github/landq.toml?ref=main",
-        200,
-        content("min_approvals = 0\n", "blob-s"),
+    script_with_settings(
+        &stub,
+        "* @acme/eng\n!secret @x\n",
+        Some("min_approvals = 0\n"),
     );
     let repo = repo(&stub).await;
-    let gathered = gather(&repo, 7, &RulesCache::default()).await.unwrap();
+    let gathered = gather(&repo, 7, &FileCache::default()).await.unwrap();
     let Decision::Wait(reasons) = decide(&gathered.facts) else {
         panic!("must not land")
     };
@@ -93,12 +93,7 @@ async fn broken_rules_and_settings_on_the_base_block_with_their_errors() {
 #[tokio::test]
 async fn required_checks_are_read_at_the_head() {
     let stub = Stub::default();
-    script(&stub, RULES);
-    stub.on(
-        "GET /repos/acme/app/contents/.github/landq.toml?ref=main",
-        200,
-        content("required_checks = [\"test\"]\n", "blob-s"),
-    );
+    script_with_settings(&stub, RULES, Some("required_checks = [\"test\"]\n"));
     stub.on(
         "GET /repos/acme/app/commits/h1/check-runs?per_page=100",
         200,
@@ -110,7 +105,7 @@ async fn required_checks_are_read_at_the_head() {
         json!({"statuses": []}),
     );
     let repo = repo(&stub).await;
-    let gathered = gather(&repo, 7, &RulesCache::default()).await.unwrap();
+    let gathered = gather(&repo, 7, &FileCache::default()).await.unwrap();
     assert_eq!(
         decide(&gathered.facts),
         Decision::Wait(vec![Reason::CheckPending("test".into())])
