@@ -70,6 +70,28 @@ async fn a_labeled_delivery_lands_the_pull_request() {
         "success"
     );
 
+    // The outcome is counted just after the land's last GitHub call.
+    let mut metrics = serve.get(&client, "/metrics").await;
+    while !metrics.contains(r#"landq_processed_total{outcome="landed"} 1"#) {
+        assert!(
+            Instant::now() < deadline,
+            "the land was never counted:\n{metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        metrics = serve.get(&client, "/metrics").await;
+    }
+    for line in [
+        r#"landq_processed_total{outcome="landed"} 1"#,
+        "landq_land_seconds_count 1",
+        "landq_queue_wait_seconds_count 1",
+        r#"landq_webhook_deliveries_total{event="pull_request",outcome="accepted"} 1"#,
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "missing `{line}` in:\n{metrics}"
+        );
+    }
+
     let status = std::process::Command::new("kill")
         .args(["-TERM", &serve.child.id().to_string()])
         .status()

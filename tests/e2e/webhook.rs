@@ -56,6 +56,18 @@ impl Webhook {
         Webhook { child, addr }
     }
 
+    /// The text at `path` (`/metrics`, `/healthz`).
+    pub async fn get(&self, client: &reqwest::Client, path: &str) -> String {
+        client
+            .get(format!("http://{}{path}", self.addr))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Sends a signed `pull_request` delivery; returns the status code.
     pub async fn deliver(&self, client: &reqwest::Client, delivery: &str, body: Vec<u8>) -> u16 {
         client

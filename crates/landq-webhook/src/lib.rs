@@ -56,7 +56,12 @@ pub struct AppState {
 impl AppState {
     /// State with a fresh registry holding the webhook's metrics.
     pub fn new(bus: Arc<dyn Bus>, secret: WebhookSecret) -> Self {
-        let mut registry = Registry::default();
+        AppState::with_registry(bus, secret, Registry::default())
+    }
+
+    /// State whose `/metrics` also renders what `registry` already holds
+    /// (the worker's metrics, in `landq serve`).
+    pub fn with_registry(bus: Arc<dyn Bus>, secret: WebhookSecret, mut registry: Registry) -> Self {
         let metrics = WebhookMetrics::register(&mut registry);
         AppState {
             bus,

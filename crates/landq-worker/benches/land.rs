@@ -17,6 +17,7 @@ use landq_github::retry::RetryPolicy;
 use landq_github::{Auth, GitHub};
 use landq_store::sqlite::SqliteStore;
 use landq_worker::land::Lander;
+use landq_worker::metrics::WorkerMetrics;
 use serde_json::json;
 
 const MERGE: &str = "PUT /repos/acme/app/pulls/7/merge";
@@ -57,7 +58,7 @@ fn main() {
         let bus: Arc<dyn Bus> = Arc::new(EmbeddedBus::open(dir.path(), embedded::DEFAULT_LEASE).unwrap());
         let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
         let github = Arc::new(GitHub::new(&api, Auth::Token("t".to_owned().into()), RetryPolicy::default()).unwrap());
-        let lander = Arc::new(Lander::new(github, store.clone()));
+        let lander = Arc::new(Lander::new(github, store.clone(), WorkerMetrics::unregistered()));
         let (_stop, stopped) = tokio::sync::watch::channel(false);
         tokio::spawn(landq_worker::consume::run(lander, bus.clone(), store, 4, stopped));
 

@@ -63,11 +63,24 @@ async fn handle(lander: &Lander, store: &dyn Store, received: Received) {
         let mut failed = false;
         for &pr in &envelope.prs {
             match lander.process(envelope.installation, &envelope.repo, pr).await {
-                Ok(Outcome::Landed { sha }) => tracing::info!(pr, %sha, "landed"),
-                Ok(Outcome::Waiting(reasons)) => tracing::info!(pr, ?reasons, "waiting"),
-                Ok(Outcome::Failed(reasons)) => tracing::info!(pr, ?reasons, "not landed"),
-                Ok(Outcome::NotRequested) => tracing::debug!(pr, "not requested"),
+                Ok(Outcome::Landed { sha }) => {
+                    lander.metrics().processed("landed");
+                    tracing::info!(pr, %sha, "landed");
+                }
+                Ok(Outcome::Waiting(reasons)) => {
+                    lander.metrics().processed("waiting");
+                    tracing::info!(pr, ?reasons, "waiting");
+                }
+                Ok(Outcome::Failed(reasons)) => {
+                    lander.metrics().processed("failed");
+                    tracing::info!(pr, ?reasons, "not landed");
+                }
+                Ok(Outcome::NotRequested) => {
+                    lander.metrics().processed("not_requested");
+                    tracing::debug!(pr, "not requested");
+                }
                 Err(err) => {
+                    lander.metrics().processed("error");
                     tracing::warn!(pr, error = %err, attempt = received.attempt, "processing failed; will be redelivered");
                     failed = true;
                 }

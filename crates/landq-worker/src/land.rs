@@ -13,6 +13,7 @@ use landq_policy::{Decision, Landing, PullState, Reason, decide};
 use landq_store::{EntryState, LandRecord, OwnerRecord, QueueEntry, Store, StoreError};
 
 use crate::gather::{FileCache, Gathered, gather};
+use crate::metrics::WorkerMetrics;
 
 /// The name of landq's check run (or commit status context).
 pub const CHECK_NAME: &str = "landq";
@@ -52,16 +53,23 @@ pub struct Lander {
     github: Arc<GitHub>,
     store: Arc<dyn Store>,
     files: FileCache,
+    metrics: WorkerMetrics,
 }
 
 impl Lander {
     /// A lander acting through `github`, remembering in `store`.
-    pub fn new(github: Arc<GitHub>, store: Arc<dyn Store>) -> Lander {
+    pub fn new(github: Arc<GitHub>, store: Arc<dyn Store>, metrics: WorkerMetrics) -> Lander {
         Lander {
             github,
             store,
             files: FileCache::default(),
+            metrics,
         }
+    }
+
+    /// The worker's metrics.
+    pub fn metrics(&self) -> &WorkerMetrics {
+        &self.metrics
     }
 
     /// Reads, decides and acts on pull request `pr` of `repo`.
@@ -111,6 +119,8 @@ impl Lander {
                     entry.attempts += 1;
                     entry.updated_at_ms = now_ms();
                     self.store.put_entry(&entry).await?;
+                    self.metrics
+                        .queue_wait(seconds_since(entry.requested_at_ms));
                     let message = &landing.message;
                     match client
                         .merge(pr, &landing.head_sha, &message.title, &message.body)
@@ -218,6 +228,7 @@ impl Lander {
             })
             .await?;
         self.store.remove_entry(client.name(), pull.number).await?;
+        self.metrics.landed(seconds_since(entry.requested_at_ms));
         self.feedback(client, &landing.head_sha, Feedback::Landed(sha))
             .await?;
         client.remove_label(pull.number, &gathered.label).await?;
@@ -369,6 +380,10 @@ fn texts(reasons: &[Reason]) -> Vec<String> {
 
 fn bullet(reasons: &[String]) -> String {
     reasons.iter().map(|r| format!("- {r}\n")).collect()
+}
+
+fn seconds_since(ms: i64) -> f64 {
+    (now_ms() - ms).max(0) as f64 / 1000.0
 }
 
 fn now_ms() -> i64 {

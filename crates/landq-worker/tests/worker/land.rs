@@ -6,6 +6,7 @@ use landq_fake_github::Stub;
 use landq_store::sqlite::SqliteStore;
 use landq_store::{EntryState, QueueEntry, Store};
 use landq_worker::land::{Lander, Outcome};
+use landq_worker::metrics::WorkerMetrics;
 use serde_json::json;
 use tempfile::TempDir;
 
@@ -19,7 +20,11 @@ const COMMENT: &str = "POST /repos/acme/app/issues/7/comments";
 async fn lander(stub: &Stub) -> (TempDir, Arc<SqliteStore>, Lander) {
     let dir = TempDir::new().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    let lander = Lander::new(Arc::new(github(stub).await), store.clone());
+    let lander = Lander::new(
+        Arc::new(github(stub).await),
+        store.clone(),
+        WorkerMetrics::unregistered(),
+    );
     stub.on(STATUS_H1, 201, json!({"id": 1}));
     stub.on(UNLABEL, 200, json!([]));
     stub.on(COMMENT, 201, json!({"id": 2}));

@@ -52,7 +52,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let reconcile = args
             .reconcile
             .spawn(github.clone(), bus.clone(), stopped.clone());
-        let lander = Arc::new(landq_worker::land::Lander::new(github, store.clone()));
+        let mut registry = prometheus_client::registry::Registry::default();
+        let metrics = landq_worker::metrics::WorkerMetrics::register(&mut registry);
+        let lander = Arc::new(landq_worker::land::Lander::new(
+            github,
+            store.clone(),
+            metrics,
+        ));
         let worker = tokio::spawn(landq_worker::consume::run(
             lander,
             bus.clone(),
@@ -60,7 +66,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             args.consumers,
             stopped,
         ));
-        let app = landq_webhook::router(landq_webhook::AppState::new(bus, secret));
+        let app = landq_webhook::router(landq_webhook::AppState::with_registry(
+            bus, secret, registry,
+        ));
         landq_webhook::serve(listener, app, telemetry::shutdown_signal()).await?;
         let _ = stop.send(true);
         worker.await?;

@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::config::{BusArgs, GitHubArgs, ReconcileArgs, StoreArgs};
+use anyhow::Context;
+
+use crate::config::{BusArgs, GitHubArgs, ListenArgs, ReconcileArgs, StoreArgs};
 use crate::telemetry;
 
 /// Consume events from the bus, decide, and land pull requests.
@@ -11,6 +13,8 @@ use crate::telemetry;
 pub struct Args {
     #[command(flatten)]
     bus: BusArgs,
+    #[command(flatten)]
+    listen: ListenArgs,
     #[command(flatten)]
     github: GitHubArgs,
     #[command(flatten)]
@@ -37,7 +41,24 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             let _ = stop.send(true);
         });
         let reconcile = args.reconcile.spawn(github.clone(), bus.clone(), stopped.clone());
-        let lander = Arc::new(landq_worker::land::Lander::new(github, store.clone()));
+        let mut registry = prometheus_client::registry::Registry::default();
+        let metrics = landq_worker::metrics::WorkerMetrics::register(&mut registry);
+        let address = args.listen.address()?;
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address}"))?;
+        tracing::info!(address = %listener.local_addr()?, "landq worker probes: GET /healthz /readyz /metrics");
+        let probes = landq_worker::http::router(store.clone(), Arc::new(registry));
+        let mut probes_stopped = stopped.clone();
+        tokio::spawn(async move {
+            let stop = async move {
+                let _ = probes_stopped.wait_for(|s| *s).await;
+            };
+            if let Err(err) = axum::serve(listener, probes).with_graceful_shutdown(stop).await {
+                tracing::error!(error = %err, "worker probes stopped");
+            }
+        });
+        let lander = Arc::new(landq_worker::land::Lander::new(github, store.clone(), metrics));
         landq_worker::consume::run(lander, bus, store, args.consumers, stopped).await;
         if let Some(reconcile) = reconcile {
             let _ = reconcile.await;
