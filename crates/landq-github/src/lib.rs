@@ -478,6 +478,19 @@ impl Repo {
         Ok(checks)
     }
 
+    /// Open pull requests whose head is commit `sha` (for events that name
+    /// only a commit, such as `status`).
+    pub async fn open_pulls_for_commit(&self, sha: &str) -> Result<Vec<u64>, GitHubError> {
+        let pulls: Vec<models::PullRef> = self
+            .get_json(&self.url(&format!("commits/{sha}/pulls?per_page=100")))
+            .await?;
+        Ok(pulls
+            .into_iter()
+            .filter(|p| p.state == "open" && p.head.sha == sha)
+            .map(|p| p.number)
+            .collect())
+    }
+
     /// Open pull requests carrying `label`.
     pub async fn open_with_label(&self, label: &str) -> Result<Vec<u64>, GitHubError> {
         let mut numbers = Vec::new();

@@ -253,3 +253,10 @@ pub struct InstallationRepos {
 pub struct FullName {
     pub full_name: String,
 }
+
+#[derive(Deserialize)]
+pub struct PullRef {
+    pub number: u64,
+    pub state: String,
+    pub head: Ref,
+}

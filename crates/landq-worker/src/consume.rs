@@ -60,8 +60,15 @@ async fn handle(lander: &Lander, store: &dyn Store, received: Received) {
         event = %envelope.event,
     );
     async {
+        let prs = match lander.pulls_of(&envelope).await {
+            Ok(prs) => prs,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot find the event's pull requests; will be redelivered");
+                return;
+            }
+        };
         let mut failed = false;
-        for &pr in &envelope.prs {
+        for pr in prs {
             match lander.process(envelope.installation, &envelope.repo, pr).await {
                 Ok(Outcome::Landed { sha }) => {
                     lander.metrics().processed("landed");

@@ -72,6 +72,18 @@ impl Lander {
         &self.metrics
     }
 
+    /// The pull requests an event is about: those it names, or for an event
+    /// that names only a commit (`status`), the open ones with that head.
+    pub async fn pulls_of(&self, envelope: &landq_bus::Envelope) -> Result<Vec<u64>, ProcessError> {
+        match (&envelope.prs[..], &envelope.sha) {
+            ([], Some(sha)) if envelope.event == "status" => {
+                let client = self.github.repo(envelope.installation, &envelope.repo)?;
+                Ok(client.open_pulls_for_commit(sha).await?)
+            }
+            (prs, _) => Ok(prs.to_vec()),
+        }
+    }
+
     /// Reads, decides and acts on pull request `pr` of `repo`.
     pub async fn process(
         &self,

@@ -248,3 +248,38 @@ async fn without_the_label_nothing_happens() {
         0
     );
 }
+
+#[tokio::test]
+async fn a_status_event_reaches_the_pull_requests_of_its_commit() {
+    let stub = Stub::default();
+    script(&stub, RULES);
+    stub.on(
+        "GET /repos/acme/app/commits/h1/pulls?per_page=100",
+        200,
+        json!([
+            {"number": 7, "state": "open", "head": {"sha": "h1", "ref": "f"}},
+            {"number": 5, "state": "closed", "head": {"sha": "h1", "ref": "old"}},
+            {"number": 6, "state": "open", "head": {"sha": "other", "ref": "g"}}
+        ]),
+    );
+    let (_dir, _store, lander) = lander(&stub).await;
+    let status = landq_bus::Envelope {
+        delivery: "s-1".into(),
+        event: "status".into(),
+        action: None,
+        repo: "acme/app".into(),
+        installation: None,
+        prs: vec![],
+        sha: Some("h1".into()),
+        label: None,
+        sender: None,
+        received_at: "2026-11-23T09:00:00Z".into(),
+    };
+    assert_eq!(lander.pulls_of(&status).await.unwrap(), [7]);
+    let labeled = landq_bus::Envelope {
+        event: "pull_request".into(),
+        prs: vec![9],
+        ..status
+    };
+    assert_eq!(lander.pulls_of(&labeled).await.unwrap(), [9]);
+}
