@@ -179,7 +179,7 @@ fn team_key(org: &str, slug: &str) -> String {
 }
 
 /// Everything [`decide`](crate::decide()) needs, read at one moment.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Facts {
     /// The pull request.
     pub pull: PullRequest,

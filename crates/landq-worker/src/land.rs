@@ -344,20 +344,9 @@ fn refuses(reason: &Reason) -> bool {
 /// The landing evidence for a pull request found merged, if the policy
 /// would have landed it (for the audit record after a crash).
 fn decide_ignoring_state(gathered: &Gathered) -> Option<Landing> {
-    let mut pull = gathered.facts.pull.clone();
-    pull.state = PullState::Open;
-    pull.mergeable = Some(true);
-    let facts = landq_policy::Facts {
-        pull,
-        default_branch: gathered.facts.default_branch.clone(),
-        files: gathered.facts.files.clone(),
-        reviews: gathered.facts.reviews.clone(),
-        teams: gathered.facts.teams.clone(),
-        rules: gathered.facts.rules.clone(),
-        settings: gathered.facts.settings.clone(),
-        checks: gathered.facts.checks.clone(),
-        labeler: gathered.facts.labeler.clone(),
-    };
+    let mut facts = gathered.facts.clone();
+    facts.pull.state = PullState::Open;
+    facts.pull.mergeable = Some(true);
     match decide(&facts) {
         Decision::Land(landing) => Some(landing),
         Decision::Wait(_) => None,
