@@ -1,5 +1,6 @@
 //! End-to-end tests of the `landq` binary, compiled as one test binary.
 
 mod cli;
+mod land;
 mod serve;
 mod webhook;

@@ -70,10 +70,22 @@ impl Webhook {
 
     /// Sends a signed `pull_request` delivery; returns the status code.
     pub async fn deliver(&self, client: &reqwest::Client, delivery: &str, body: Vec<u8>) -> u16 {
+        self.deliver_event(client, "pull_request", delivery, body)
+            .await
+    }
+
+    /// Sends a signed delivery of `event`; returns the status code.
+    pub async fn deliver_event(
+        &self,
+        client: &reqwest::Client,
+        event: &str,
+        delivery: &str,
+        body: Vec<u8>,
+    ) -> u16 {
         client
             .post(format!("http://{}/webhook", self.addr))
             .header("content-type", "application/json")
-            .header("x-github-event", "pull_request")
+            .header("x-github-event", event)
             .header("x-github-delivery", delivery)
             .header(
                 "x-hub-signature-256",

@@ -7,6 +7,7 @@
 
 #![deny(missing_docs)]
 
+pub mod hub;
 pub mod scenario;
 
 use std::collections::{HashMap, VecDeque};

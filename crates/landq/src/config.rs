@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use landq_bus::Bus;
@@ -30,6 +31,10 @@ pub struct BusArgs {
     /// Directory for the embedded bus and store.
     #[arg(long, env = "LANDQ_DATA_DIR", default_value = ".landq")]
     pub data_dir: PathBuf,
+    /// Seconds a consumer holds an embedded-bus message before it is
+    /// delivered again (after a crash, the wait before a retry).
+    #[arg(long, env = "LANDQ_BUS_LEASE", default_value_t = embedded::DEFAULT_LEASE.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub bus_lease: u64,
     /// Pub/Sub topic, `projects/P/topics/T` (with --bus pubsub).
     #[arg(long, env = "LANDQ_PUBSUB_TOPIC")]
     pub pubsub_topic: Option<String>,
@@ -46,14 +51,13 @@ impl BusArgs {
     pub async fn open(&self, consume: bool) -> anyhow::Result<Arc<dyn Bus>> {
         match self.bus {
             BusKind::Embedded => {
-                let bus = EmbeddedBus::open(&self.data_dir, embedded::DEFAULT_LEASE).with_context(
-                    || {
+                let bus = EmbeddedBus::open(&self.data_dir, Duration::from_secs(self.bus_lease))
+                    .with_context(|| {
                         format!(
                             "cannot open the embedded bus in {}",
                             self.data_dir.display()
                         )
-                    },
-                )?;
+                    })?;
                 Ok(Arc::new(bus))
             }
             BusKind::Pubsub => {
