@@ -134,7 +134,18 @@ impl Land {
     async fn until(&self, what: &str, done: impl Fn(&Hub) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(60);
         while !done(&self.hub) {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            if Instant::now() > deadline {
+                let seen: Vec<String> = self
+                    .hub
+                    .seen()
+                    .iter()
+                    .map(|s| format!("{} {} {}", s.status, s.method, s.path))
+                    .collect();
+                panic!(
+                    "timed out waiting for {what}; GitHub saw:\n{}",
+                    seen.join("\n")
+                );
+            }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -151,14 +162,15 @@ impl Land {
         self.hub.pull_state(REPO, pr).2.unwrap()
     }
 
-    /// Waits for `landq` feedback in `state` on the head; returns its text.
-    async fn feedback(&self, pr: u64, state: &str) -> String {
-        let head = self.hub.tip(REPO, "f");
-        let _ = pr;
-        self.until(&format!("`{state}` feedback on {head}"), |hub| {
+    /// Waits for `landq` feedback in `state` on the head of `f`; returns
+    /// its text.
+    async fn feedback(&self, state: &str) -> String {
+        self.until(&format!("`{state}` feedback"), |hub| {
+            let head = hub.tip(REPO, "f");
             hub.feedback(REPO, &head).is_some_and(|(s, _)| s == state)
         })
         .await;
+        let head = self.hub.tip(REPO, "f");
         self.hub.feedback(REPO, &head).unwrap().1
     }
 
@@ -218,4 +230,316 @@ async fn lands_as_one_squash_commit_with_the_title_body_and_approvers() {
     assert_eq!(lands.len(), 1);
     assert_eq!(lands[0].squash_sha, squash);
     assert_eq!(lands[0].head_sha, head);
+    assert_eq!(lands[0].approvers, ["bob", "carol"]);
+
+    // The outcome is counted just after the land's last GitHub call.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut metrics = land.serve.get(&land.client, "/metrics").await;
+    while !metrics.contains(r#"landq_processed_total{outcome="landed"} 1"#) {
+        assert!(Instant::now() < deadline, "never counted:\n{metrics}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        metrics = land.serve.get(&land.client, "/metrics").await;
+    }
+    for line in [
+        "landq_land_seconds_count 1",
+        "landq_queue_wait_seconds_count 1",
+        r#"landq_webhook_deliveries_total{event="pull_request",outcome="accepted"} 1"#,
+        r#"landq_webhook_deliveries_total{event="pull_request",outcome="duplicate"} 2"#,
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no `{line}` in:\n{metrics}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waits_for_the_missing_owner_then_lands_on_their_approval() {
+    let land = Land::start().await;
+    let pr = land.pull();
+    land.approve(pr, &["bob"]).await;
+    land.request(pr).await;
+    let waiting = land.feedback("pending").await;
+    assert!(
+        waiting.contains("billing/pay.rs") && waiting.contains("@carol"),
+        "{waiting}"
+    );
+    assert_eq!(land.merges(pr), 0);
+
+    land.approve(pr, &["carol"]).await;
+    land.landed(pr).await;
+    assert_eq!(land.merges(pr), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_after_approval_waits_for_approvals_of_the_new_head() {
+    let land = Land::start().await;
+    let pr = land.pull();
+    land.approve(pr, &["bob", "carol"]).await;
+    let (pushed, events) = land.hub.push(
+        REPO,
+        "f",
+        "main",
+        &[("docs/a.md", Some("# Unreviewed\n"))],
+        "alice",
+    );
+    for event in events {
+        land.send(event).await;
+    }
+    land.request(pr).await;
+    let waiting = land.feedback("pending").await;
+    assert!(waiting.contains("approval"), "{waiting}");
+    assert_eq!(land.merges(pr), 0);
+
+    land.approve(pr, &["bob", "carol"]).await;
+    land.landed(pr).await;
+    let lands = land.lands().await;
+    assert_eq!(lands[0].head_sha, pushed);
+    assert_eq!(
+        land.hub.file(REPO, "main", "docs/a.md").as_deref(),
+        Some("# Unreviewed\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authors_own_approval_never_counts() {
+    let land = Land::start().await;
+    // carol owns billing and writes the change; her approval is not enough.
+    land.hub.push(
+        REPO,
+        "f",
+        "main",
+        &[("billing/pay.rs", Some("fn pay() {}\n"))],
+        "carol",
+    );
+    let pr = land
+        .hub
+        .open_pull(REPO, "carol", "f", "main", "Simplify", "");
+    land.approve(pr, &["carol", "bob"]).await;
+    land.request(pr).await;
+    let waiting = land.feedback("pending").await;
+    assert!(waiting.contains("@carol"), "{waiting}");
+    assert_eq!(land.merges(pr), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_requested_blocks_the_land() {
+    let land = Land::start().await;
+    let pr = land.pull();
+    land.approve(pr, &["bob", "carol"]).await;
+    land.send(land.hub.review(REPO, pr, "frank", "CHANGES_REQUESTED"))
+        .await;
+    land.request(pr).await;
+    let waiting = land.feedback("pending").await;
+    assert!(waiting.contains("frank"), "{waiting}");
+    assert_eq!(land.merges(pr), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_labeler_without_write_access_is_refused_with_a_comment() {
+    let land = Land::start().await;
+    let pr = land.pull();
+    land.approve(pr, &["bob", "carol"]).await;
+    land.send(land.hub.label(REPO, pr, LABEL, "eve")).await;
+    land.until("the label's removal", |hub| {
+        hub.pull_state(REPO, pr).0.is_empty()
+    })
+    .await;
+    let comments = land.hub.comments(REPO, pr);
+    assert_eq!(comments.len(), 1);
+    assert!(comments[0].contains("eve"), "{}", comments[0]);
+    assert_eq!(land.merges(pr), 0);
+    let failure = land.feedback("failure").await;
+    assert!(failure.contains("eve"), "{failure}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rules_edit_is_judged_by_the_base_branch_rules() {
+    let land = Land::start().await;
+    // The pull request makes eve the owner of everything; the base's rules
+    // still say /.github/ belongs to sec-lead.
+    let pr = land.pull_changing(
+        "f",
+        &[
+            (".github/.landqueue", Some("* @eve\n")),
+            ("docs/a.md", Some("# Eve's\n")),
+        ],
+    );
+    land.approve(pr, &["eve", "bob"]).await;
+    land.request(pr).await;
+    let waiting = land.feedback("pending").await;
+    assert!(waiting.contains("@sec-lead"), "{waiting}");
+    assert_eq!(land.merges(pr), 0);
+
+    land.approve(pr, &["sec-lead"]).await;
+    land.landed(pr).await;
+    assert_eq!(
+        land.hub.file(REPO, "main", ".github/.landqueue").as_deref(),
+        Some("* @eve\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_owns_through_its_active_members() {
+    let land = Land::start().await;
+    let pr = land.pull_changing("f", &[("docs/a.md", Some("# More\n"))]);
+    land.approve(pr, &["frank"]).await;
+    land.request(pr).await;
+    let waiting = land.feedback("pending").await;
+    assert!(waiting.contains("@acme/eng"), "{waiting}");
+    assert_eq!(land.merges(pr), 0);
+
+    land.approve(pr, &["bob"]).await;
+    land.landed(pr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflict_is_reported_and_nothing_merges() {
+    let land = Land::start().await;
+    let pr = land.pull();
+    // main moves on with a conflicting edit of the same line.
+    land.hub.push(
+        REPO,
+        "main",
+        "main",
+        &[("docs/a.md", Some("# Documentation\n"))],
+        "octocat",
+    );
+    let main = land.hub.tip(REPO, "main");
+    land.approve(pr, &["bob", "carol"]).await;
+    land.request(pr).await;
+    land.until("the label's removal", |hub| {
+        hub.pull_state(REPO, pr).0.is_empty()
+    })
+    .await;
+    let comments = land.hub.comments(REPO, pr);
+    assert_eq!(comments.len(), 1);
+    assert!(comments[0].contains("conflict"), "{}", comments[0]);
+    assert_eq!(land.merges(pr), 0);
+    assert_eq!(land.hub.tip(REPO, "main"), main);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_that_moves_under_the_merge_never_lands_unreviewed() {
+    let land = Land::start().await;
+    let pr = land.pull();
+    land.approve(pr, &["bob", "carol"]).await;
+    let main = land.hub.tip(REPO, "main");
+    // Just before the merge call, alice pushes again.
+    land.hub.fail(
+        "PUT",
+        &format!("/repos/{REPO}/pulls/{pr}/merge"),
+        Fault::Before(Arc::new(|hub: &Hub| {
+            hub.push(
+                REPO,
+                "f",
+                "main",
+                &[("billing/pay.rs", Some("steal()\n"))],
+                "alice",
+            );
+        })),
+        1,
+    );
+    land.request(pr).await;
+    let waiting = land.feedback("pending").await;
+    assert!(waiting.contains("approval"), "{waiting}");
+    assert_eq!(land.merges(pr), 1, "one merge call, refused with 409");
+    assert_eq!(land.hub.tip(REPO, "main"), main);
+    assert!(land.hub.pull_state(REPO, pr).1, "still open");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_landing_merges_exactly_once() {
+    let mut land = Land::start_with(&[("LANDQ_BUS_LEASE", "1")]).await;
+    let pr = land.pull();
+    land.approve(pr, &["bob", "carol"]).await;
+    // The merge happens but its answer never comes back.
+    land.hub.fail(
+        "PUT",
+        &format!("/repos/{REPO}/pulls/{pr}/merge"),
+        Fault::Hang,
+        1,
+    );
+    land.request(pr).await;
+    land.until("the merge", |hub| hub.pull_state(REPO, pr).2.is_some())
+        .await;
+    land.restart();
+
+    let squash = land.landed(pr).await;
+    assert_eq!(land.merges(pr), 1);
+    let lands = land.lands().await;
+    assert_eq!(lands.len(), 1);
+    assert_eq!(lands[0].squash_sha, squash);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_502_and_429_are_retried_and_the_land_goes_through() {
+    let land = Land::start().await;
+    let pr = land.pull();
+    land.approve(pr, &["bob", "carol"]).await;
+    let pull = format!("/repos/{REPO}/pulls/{pr}");
+    land.hub.fail("GET", &pull, Fault::Status(502, vec![]), 1);
+    land.hub.fail(
+        "GET",
+        &format!("{pull}/reviews"),
+        Fault::Status(
+            429,
+            vec![
+                ("retry-after", "1".into()),
+                ("x-ratelimit-remaining", "0".into()),
+            ],
+        ),
+        1,
+    );
+    land.request(pr).await;
+    land.landed(pr).await;
+    assert_eq!(land.merges(pr), 1);
+    assert!(land.hub.count("GET", &pull) >= 2);
+    assert!(land.hub.count("GET", &format!("{pull}/reviews")) >= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_label_whose_delivery_never_arrived_is_landed_by_the_reconcile() {
+    let land = Land::start_with(&[("LANDQ_REPOS", REPO), ("LANDQ_RECONCILE_INTERVAL", "1")]).await;
+    let pr = land.pull();
+    land.hub.review(REPO, pr, "bob", "APPROVED");
+    land.hub.review(REPO, pr, "carol", "APPROVED");
+    land.hub.label(REPO, pr, LABEL, "dan");
+    // No delivery at all.
+    land.landed(pr).await;
+    assert_eq!(land.merges(pr), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn as_a_github_app_it_exchanges_tokens_and_reports_with_check_runs() {
+    let hub = Hub::start().await;
+    hub.install_app(App::test(42));
+    let key = TempDir::new().unwrap();
+    let key_file = key.path().join("app.pem");
+    std::fs::write(&key_file, TEST_KEY).unwrap();
+    let land = Land::on(
+        hub,
+        Some(7),
+        &[
+            ("LANDQ_GITHUB_APP_ID", "42"),
+            ("LANDQ_GITHUB_APP_KEY_FILE", key_file.to_str().unwrap()),
+            ("LANDQ_RECONCILE_INTERVAL", "3600"),
+        ],
+    );
+    let pr = land.pull();
+    land.approve(pr, &["bob"]).await;
+    land.request(pr).await;
+    let waiting = land.feedback("neutral").await;
+    assert!(waiting.contains("@carol"), "{waiting}");
+
+    land.approve(pr, &["carol"]).await;
+    land.landed(pr).await;
+    let head = land.hub.tip(REPO, "f");
+    assert_eq!(land.hub.feedback(REPO, &head).unwrap().0, "success");
+    assert!(land.hub.tokens_issued() >= 1);
+    assert_eq!(
+        land.hub
+            .count("POST", &format!("/repos/{REPO}/statuses/{head}")),
+        0
+    );
 }

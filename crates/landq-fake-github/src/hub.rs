@@ -65,6 +65,8 @@ pub struct Seen {
     pub path: String,
     /// The JSON body, or `null`.
     pub body: Value,
+    /// The status answered (0 while unanswered).
+    pub status: u16,
 }
 
 #[derive(Default)]
@@ -512,12 +514,14 @@ async fn serve(AxumState(hub): AxumState<Hub>, request: Request) -> Response {
         .unwrap_or_default();
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
 
-    let fault = {
+    let (seen, fault) = {
         let mut world = hub.world();
+        let seen = world.seen.len();
         world.seen.push(Seen {
             method: method.to_string(),
             path: path.clone(),
             body: body.clone(),
+            status: 0,
         });
         let fault = world
             .faults
@@ -527,7 +531,7 @@ async fn serve(AxumState(hub): AxumState<Hub>, request: Request) -> Response {
                 *left -= 1;
                 fault.clone()
             });
-        fault
+        (seen, fault)
     };
     match &fault {
         Some(Fault::Status(status, headers)) => {
@@ -535,6 +539,7 @@ async fn serve(AxumState(hub): AxumState<Hub>, request: Request) -> Response {
             for (k, v) in headers {
                 map.insert(*k, v.parse().unwrap());
             }
+            hub.world().seen[seen].status = *status;
             let status = StatusCode::from_u16(*status).unwrap();
             return (
                 status,
@@ -559,11 +564,13 @@ async fn serve(AxumState(hub): AxumState<Hub>, request: Request) -> Response {
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let (status, value) = {
         let mut world = hub.world();
-        match world.authorize(&method, &segments, auth.as_deref()) {
+        let answer = match world.authorize(&method, &segments, auth.as_deref()) {
             Err(answer) => answer,
             Ok(Some(answer)) => answer,
             Ok(None) => world.route(&method, &segments, &query, &body),
-        }
+        };
+        world.seen[seen].status = answer.0.as_u16();
+        answer
     };
     if let Some(Fault::Hang) = fault {
         std::future::pending::<()>().await;
