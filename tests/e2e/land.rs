@@ -501,12 +501,21 @@ async fn github_502_and_429_are_retried_and_the_land_goes_through() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_label_whose_delivery_never_arrived_is_landed_by_the_reconcile() {
     let land = Land::start_with(&[("LANDQ_REPOS", REPO), ("LANDQ_RECONCILE_INTERVAL", "1")]).await;
+    // The repository names its own label; the reconcile reads it from main.
+    land.hub.push(
+        REPO,
+        "main",
+        "main",
+        &[(".github/landq.toml", Some("label = \"ship it\"\n"))],
+        "octocat",
+    );
     let pr = land.pull();
     land.hub.review(REPO, pr, "bob", "APPROVED");
     land.hub.review(REPO, pr, "carol", "APPROVED");
-    land.hub.label(REPO, pr, LABEL, "dan");
+    land.hub.label(REPO, pr, "ship it", "dan");
     // No delivery at all.
-    land.landed(pr).await;
+    land.until("the land", |hub| hub.pull_state(REPO, pr).2.is_some())
+        .await;
     assert_eq!(land.merges(pr), 1);
 }
 

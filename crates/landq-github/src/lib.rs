@@ -361,15 +361,19 @@ impl Repo {
         Ok(files)
     }
 
-    /// The entries of directory `path` on `reference` (name → blob SHA), or
-    /// `None` when the directory does not exist. One request tells which
-    /// files exist and which version each is, so unchanged files need no read.
+    /// The entries of directory `path` on `reference` (name → blob SHA; the
+    /// default branch when `None`), or `None` when the directory does not
+    /// exist. One request tells which files exist and which version each is,
+    /// so unchanged files need no read.
     pub async fn dir_at(
         &self,
-        reference: &str,
+        reference: Option<&str>,
         path: &str,
     ) -> Result<Option<Vec<DirEntry>>, GitHubError> {
-        let url = self.url(&format!("contents/{path}?ref={}", encode(reference)));
+        let url = match reference {
+            Some(reference) => self.url(&format!("contents/{path}?ref={}", encode(reference))),
+            None => self.url(&format!("contents/{path}")),
+        };
         let answer = self.get(&url).await?;
         if answer.status == StatusCode::NOT_FOUND {
             return Ok(None);

@@ -342,14 +342,14 @@ async fn reads_reviews_files_rules_permission_teams_labeler_and_checks() {
         GitHubError::TooManyFiles(3001)
     ));
 
-    let listing = repo.dir_at("main", ".github").await.unwrap().unwrap();
+    let listing = repo.dir_at(Some("main"), ".github").await.unwrap().unwrap();
     assert_eq!(listing.len(), 1, "directories are not files: {listing:?}");
     let rules = repo.blob(&listing[0].blob_sha).await.unwrap();
     assert_eq!(
         (rules.text.as_str(), rules.blob_sha.as_str()),
         ("* @org/eng\n", "blob1")
     );
-    assert_eq!(repo.dir_at("release", ".github").await.unwrap(), None);
+    assert_eq!(repo.dir_at(Some("release"), ".github").await.unwrap(), None);
 
     assert_eq!(repo.permission("bob").await.unwrap(), Permission::Maintain);
     assert_eq!(repo.permission("eve").await.unwrap(), Permission::Triage);

@@ -91,7 +91,7 @@ pub async fn gather(repo: &Repo, number: u64, cache: &FileCache) -> Result<Gathe
     // One listing of `.github` on the base says which files exist, in which
     // version; versions seen before are not read again.
     let listing = repo
-        .dir_at(&pull.base, ".github")
+        .dir_at(Some(&pull.base), ".github")
         .await?
         .unwrap_or_default();
     let sha_of = |path: &str| {

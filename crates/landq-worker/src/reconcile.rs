@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use landq_bus::{Bus, Envelope, Published};
-use landq_github::{GitHub, GitHubError};
-use landq_policy::settings::DEFAULT_LABEL;
+use landq_github::{GitHub, GitHubError, Repo};
+use landq_policy::settings::{DEFAULT_LABEL, SETTINGS_PATH, Settings};
 use tokio::sync::watch;
 
 /// How often the reconcile runs unless configured otherwise.
@@ -67,7 +67,8 @@ pub async fn once(
     let mut nudged = 0;
     for (installation, name) in targets {
         let repo = github.repo(installation, &name)?;
-        for pr in repo.open_with_label(DEFAULT_LABEL).await? {
+        let label = label_of(&repo).await?;
+        for pr in repo.open_with_label(&label).await? {
             let envelope = Envelope {
                 // One nudge per pull request per minute, however often passes run.
                 delivery: format!("reconcile:{name}:{pr}:{}", now.as_secs() / 60),
@@ -91,4 +92,16 @@ pub async fn once(
         }
     }
     Ok(nudged)
+}
+
+/// The land label the default branch's `landq.toml` names (the default label
+/// when there is none, or it does not parse: the worker reports that).
+async fn label_of(repo: &Repo) -> Result<String, GitHubError> {
+    let (dir, file) = SETTINGS_PATH.rsplit_once('/').expect("a path in .github");
+    let listing = repo.dir_at(None, dir).await?.unwrap_or_default();
+    let Some(entry) = listing.iter().find(|e| e.name == file) else {
+        return Ok(DEFAULT_LABEL.to_owned());
+    };
+    let text = repo.blob(&entry.blob_sha).await?.text;
+    Ok(Settings::parse(&text).map_or_else(|_| DEFAULT_LABEL.to_owned(), |s| s.label))
 }
