@@ -77,7 +77,7 @@ impl App {
             ("POST", ["app", "installations", id, "access_tokens"]) => {
                 self.verify_jwt(bearer)?;
                 let Some(id) = id.parse::<u64>().ok().filter(|id| repos.contains_key(id)) else {
-                    return Ok(Some(super::not_found()));
+                    return Ok(Some(super::rest::not_found()));
                 };
                 let token = format!("ghs_test_{id}_{}", self.tokens.len() + 1);
                 self.tokens.insert(token.clone(), id);

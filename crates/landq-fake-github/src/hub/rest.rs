@@ -1,0 +1,438 @@
+//! The REST side of the fake: authentication, fault injection, request
+//! records and the routes landq calls.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use axum::body::Bytes;
+use axum::extract::{Request, State as AxumState};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use git2::Oid;
+use serde_json::{Value, json};
+
+use super::git::{head_sha, tip};
+use super::{Fault, Hub, Repo, Seen, World, text};
+
+/// An answer: status and JSON body.
+pub(super) type Answer = (StatusCode, Value);
+
+pub(super) fn not_found() -> Answer {
+    (StatusCode::NOT_FOUND, json!({"message": "Not Found"}))
+}
+
+pub(super) async fn serve(AxumState(hub): AxumState<Hub>, request: Request) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let query: HashMap<String, String> = request
+        .uri()
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let auth = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bytes: Bytes = axum::body::to_bytes(request.into_body(), usize::MAX)
+        .await
+        .unwrap_or_default();
+    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+
+    let (seen, fault) = {
+        let mut world = hub.world();
+        let seen = world.seen.len();
+        world.seen.push(Seen {
+            method: method.to_string(),
+            path: path.clone(),
+            body: body.clone(),
+            status: 0,
+        });
+        let fault = world
+            .faults
+            .iter_mut()
+            .find(|(m, p, _, left)| *m == method && *p == path && *left > 0)
+            .map(|(_, _, fault, left)| {
+                *left -= 1;
+                fault.clone()
+            });
+        (seen, fault)
+    };
+    match &fault {
+        Some(Fault::Status(status, headers)) => {
+            let mut map = HeaderMap::new();
+            for (k, v) in headers {
+                map.insert(*k, v.parse().unwrap());
+            }
+            hub.world().seen[seen].status = *status;
+            let status = StatusCode::from_u16(*status).unwrap();
+            return (
+                status,
+                map,
+                json!({"message": "injected fault"}).to_string(),
+            )
+                .into_response();
+        }
+        Some(Fault::Before(action)) => action(&hub),
+        _ => {}
+    }
+
+    let segments: Vec<String> = path
+        .trim_matches('/')
+        .split('/')
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let (status, value) = {
+        let mut world = hub.world();
+        let answer = match world.authorize(&method, &segments, auth.as_deref()) {
+            Err(answer) => answer,
+            Ok(Some(answer)) => answer,
+            Ok(None) => world.route(&method, &segments, &query, &body),
+        };
+        world.seen[seen].status = answer.0.as_u16();
+        answer
+    };
+    if let Some(Fault::Hang) = fault {
+        std::future::pending::<()>().await;
+    }
+    (status, value.to_string()).into_response()
+}
+
+impl World {
+    /// Checks the caller's credentials; answers the App's own endpoints.
+    /// An installation token opens only its installation's repositories.
+    fn authorize(
+        &mut self,
+        method: &Method,
+        segments: &[&str],
+        auth: Option<&str>,
+    ) -> Result<Option<Answer>, Answer> {
+        let unauthorized = (
+            StatusCode::UNAUTHORIZED,
+            json!({"message": "Bad credentials"}),
+        );
+        let bearer = auth
+            .and_then(|a| {
+                a.strip_prefix("Bearer ")
+                    .or_else(|| a.strip_prefix("token "))
+            })
+            .unwrap_or("");
+        let by_installation = self.repos_by_installation();
+        if let Some(app) = &mut self.app {
+            if let Some(answer) = app.answer(method, segments, bearer, &by_installation)? {
+                return Ok(Some(answer));
+            }
+            let installation = app.installation_of(bearer)?;
+            return match segments {
+                ["repos", owner, name, ..] => {
+                    let full = format!("{owner}/{name}");
+                    match self.repos.get(&full) {
+                        Some(repo) if repo.installation == Some(installation) => Ok(None),
+                        _ => Err(not_found()),
+                    }
+                }
+                _ => Ok(None),
+            };
+        }
+        match &self.token {
+            Some(token) if token != bearer => Err(unauthorized),
+            _ => Ok(None),
+        }
+    }
+
+    fn repos_by_installation(&self) -> HashMap<u64, Vec<String>> {
+        let mut map: HashMap<u64, Vec<String>> = HashMap::new();
+        for (name, repo) in &self.repos {
+            if let Some(id) = repo.installation {
+                map.entry(id).or_default().push(name.clone());
+            }
+        }
+        map
+    }
+
+    fn route(
+        &mut self,
+        method: &Method,
+        segments: &[&str],
+        query: &HashMap<String, String>,
+        body: &Value,
+    ) -> Answer {
+        let page = |items: Vec<Value>| -> Answer {
+            let per_page: usize = query
+                .get("per_page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(30);
+            let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+            let slice: Vec<Value> = items
+                .into_iter()
+                .skip((page - 1) * per_page)
+                .take(per_page)
+                .collect();
+            (StatusCode::OK, Value::Array(slice))
+        };
+        match (method.as_str(), segments) {
+            ("GET", ["orgs", org, "teams", slug, "memberships", login]) => {
+                match self.teams.get(&format!("{org}/{slug}")) {
+                    Some(members) if members.contains(*login) => {
+                        (StatusCode::OK, json!({"state": "active", "role": "member"}))
+                    }
+                    _ => not_found(),
+                }
+            }
+            (_, ["repos", owner, name, rest @ ..]) => {
+                let full = format!("{owner}/{name}");
+                let next_id = &mut self.next_id;
+                let Some(repo) = self.repos.get_mut(&full) else {
+                    return not_found();
+                };
+                repo.route(&full, method.as_str(), rest, query, body, next_id, page)
+            }
+            _ => not_found(),
+        }
+    }
+}
+
+impl Repo {
+    #[allow(clippy::too_many_arguments)]
+    fn route(
+        &mut self,
+        full: &str,
+        method: &str,
+        rest: &[&str],
+        query: &HashMap<String, String>,
+        body: &Value,
+        next_id: &mut u64,
+        page: impl Fn(Vec<Value>) -> Answer,
+    ) -> Answer {
+        let number = |n: &str| n.parse::<u64>().ok();
+        match (method, rest) {
+            ("GET", ["pulls", n]) => match number(n).filter(|n| self.pulls.contains_key(n)) {
+                Some(n) => (StatusCode::OK, self.pull_json(full, n)),
+                None => not_found(),
+            },
+            ("GET", ["pulls", n, "reviews"]) => {
+                let Some(pull) = number(n).and_then(|n| self.pulls.get(&n)) else {
+                    return not_found();
+                };
+                page(pull.reviews.iter().map(|(user, state, commit)| {
+                    json!({"user": {"login": user}, "state": state, "commit_id": commit})
+                }).collect())
+            }
+            ("GET", ["pulls", n, "files"]) => {
+                let Some(n) = number(n).filter(|n| self.pulls.contains_key(n)) else {
+                    return not_found();
+                };
+                page(
+                    self.files(n)
+                        .into_iter()
+                        .map(|f| json!({"filename": f, "status": "modified"}))
+                        .collect(),
+                )
+            }
+            ("PUT", ["pulls", n, "merge"]) => {
+                match number(n).filter(|n| self.pulls.contains_key(n)) {
+                    Some(n) => self.merge(n, body),
+                    None => not_found(),
+                }
+            }
+            ("GET", ["issues", n, "events"]) => {
+                let Some(pull) = number(n).and_then(|n| self.pulls.get(&n)) else {
+                    return not_found();
+                };
+                page(pull.events.iter().map(|(event, actor, label)| {
+                    json!({"event": event, "actor": {"login": actor}, "label": {"name": label}})
+                }).collect())
+            }
+            ("GET", ["issues"]) => {
+                let label = query.get("labels").cloned().unwrap_or_default();
+                page(
+                    self.pulls
+                        .iter()
+                        .filter(|(_, p)| p.open && (label.is_empty() || p.labels.contains(&label)))
+                        .map(|(n, _)| json!({"number": n, "pull_request": {}}))
+                        .collect(),
+                )
+            }
+            ("POST", ["issues", n, "comments"]) => {
+                let Some(n) = number(n).filter(|n| self.pulls.contains_key(n)) else {
+                    return not_found();
+                };
+                self.comments.push((n, text(&body["body"])));
+                *next_id += 1;
+                (StatusCode::CREATED, json!({"id": *next_id}))
+            }
+            ("DELETE", ["issues", n, "labels", label]) => {
+                let Some(pull) = number(n).and_then(|n| self.pulls.get_mut(&n)) else {
+                    return not_found();
+                };
+                let before = pull.labels.len();
+                pull.labels.retain(|l| l != label);
+                if pull.labels.len() == before {
+                    return (
+                        StatusCode::NOT_FOUND,
+                        json!({"message": "Label does not exist"}),
+                    );
+                }
+                (
+                    StatusCode::OK,
+                    json!(
+                        pull.labels
+                            .iter()
+                            .map(|l| json!({"name": l}))
+                            .collect::<Vec<_>>()
+                    ),
+                )
+            }
+            ("GET", ["collaborators", login, "permission"]) => {
+                let role = self
+                    .permissions
+                    .get(*login)
+                    .cloned()
+                    .unwrap_or_else(|| "read".into());
+                let permission = match role.as_str() {
+                    "maintain" => "write",
+                    "triage" => "read",
+                    other => other,
+                };
+                (
+                    StatusCode::OK,
+                    json!({"permission": permission, "role_name": role}),
+                )
+            }
+            ("GET", ["contents", path @ ..]) => {
+                let reference = query
+                    .get("ref")
+                    .cloned()
+                    .unwrap_or_else(|| self.default_branch.clone());
+                self.contents(&path.join("/"), &reference)
+            }
+            ("GET", ["git", "blobs", sha]) => match Oid::from_str(sha)
+                .ok()
+                .and_then(|o| self.git.find_blob(o).ok())
+            {
+                Some(blob) => (
+                    StatusCode::OK,
+                    json!({"sha": sha, "encoding": "base64", "content": STANDARD.encode(blob.content()), "size": blob.size()}),
+                ),
+                None => not_found(),
+            },
+            ("GET", ["commits", sha, "pulls"]) => {
+                let pulls: Vec<Value> = self.pulls.keys().copied().collect::<Vec<_>>().into_iter()
+                    .filter(|n| head_sha(self, *n) == *sha)
+                    .map(|n| {
+                        let p = &self.pulls[&n];
+                        json!({"number": n, "state": if p.open { "open" } else { "closed" }, "head": {"sha": sha, "ref": p.head}})
+                    })
+                    .collect();
+                (StatusCode::OK, Value::Array(pulls))
+            }
+            ("GET", ["commits", sha, "check-runs"]) => {
+                let runs: Vec<Value> = self
+                    .check_runs
+                    .iter()
+                    .filter(|r| r["head_sha"] == *sha)
+                    .cloned()
+                    .collect();
+                (
+                    StatusCode::OK,
+                    json!({"total_count": runs.len(), "check_runs": runs}),
+                )
+            }
+            ("GET", ["commits", sha, "status"]) => {
+                let mut latest: BTreeMap<String, Value> = BTreeMap::new();
+                for (s, status) in &self.statuses {
+                    if s == sha {
+                        latest.insert(text(&status["context"]), status.clone());
+                    }
+                }
+                (
+                    StatusCode::OK,
+                    json!({"sha": sha, "statuses": latest.into_values().collect::<Vec<_>>()}),
+                )
+            }
+            ("POST", ["statuses", sha]) => {
+                self.statuses.push((sha.to_string(), body.clone()));
+                *next_id += 1;
+                (StatusCode::CREATED, json!({"id": *next_id}))
+            }
+            ("POST", ["check-runs"]) => {
+                *next_id += 1;
+                let mut run = body.clone();
+                run["id"] = json!(*next_id);
+                self.check_runs.push(run);
+                (StatusCode::CREATED, json!({"id": *next_id}))
+            }
+            ("PATCH", ["check-runs", id]) => {
+                let Some(run) = self
+                    .check_runs
+                    .iter_mut()
+                    .find(|r| r["id"].as_u64() == number(id))
+                else {
+                    return not_found();
+                };
+                for (k, v) in body.as_object().into_iter().flatten() {
+                    run[k] = v.clone();
+                }
+                (StatusCode::OK, run.clone())
+            }
+            _ => not_found(),
+        }
+    }
+
+    fn pull_json(&self, full: &str, number: u64) -> Value {
+        let pull = &self.pulls[&number];
+        let base_tip = tip(&self.git, &pull.base)
+            .map(|o| o.to_string())
+            .unwrap_or_default();
+        let head = head_sha(self, number);
+        let merged = pull.merge_commit.is_some();
+        json!({
+            "number": number,
+            "user": {"login": pull.author},
+            "head": {"sha": head, "ref": pull.head},
+            "base": {"sha": base_tip, "ref": pull.base, "repo": {"full_name": full, "default_branch": self.default_branch}},
+            "title": pull.title,
+            "body": pull.body,
+            "state": if pull.open { "open" } else { "closed" },
+            "merged": merged,
+            "draft": false,
+            "mergeable": if pull.open { Some(self.conflicts(number).is_none()) } else { None },
+            "labels": pull.labels.iter().map(|l| json!({"name": l})).collect::<Vec<_>>(),
+            "changed_files": self.files(number).len(),
+            "merge_commit_sha": pull.merge_commit,
+        })
+    }
+
+    fn contents(&self, path: &str, reference: &str) -> Answer {
+        let Some(tree) = tip(&self.git, reference)
+            .and_then(|o| self.git.find_commit(o).ok())
+            .and_then(|c| c.tree().ok())
+        else {
+            return not_found();
+        };
+        let Ok(entry) = tree.get_path(Path::new(path)) else {
+            return not_found();
+        };
+        let object = entry.to_object(&self.git).unwrap();
+        if let Some(dir) = object.as_tree() {
+            let items: Vec<Value> = dir.iter().map(|e| {
+                let name = e.name().unwrap_or("").to_owned();
+                let kind = if e.kind() == Some(git2::ObjectType::Tree) { "dir" } else { "file" };
+                json!({"name": name, "path": format!("{path}/{name}"), "sha": e.id().to_string(), "type": kind})
+            }).collect();
+            return (StatusCode::OK, Value::Array(items));
+        }
+        let blob = object.peel_to_blob().unwrap();
+        (
+            StatusCode::OK,
+            json!({"name": entry.name().unwrap_or(""), "path": path, "sha": blob.id().to_string(), "type": "file", "encoding": "base64", "content": STANDARD.encode(blob.content())}),
+        )
+    }
+}
