@@ -1,0 +1,76 @@
+locals {
+  services = [
+    "appengine.googleapis.com",
+    "appengineflex.googleapis.com",
+    "artifactregistry.googleapis.com",
+    "firestore.googleapis.com",
+    "iam.googleapis.com",
+    "pubsub.googleapis.com",
+    "secretmanager.googleapis.com",
+  ]
+
+  # The environment both services share; names are the ones `landq` reads.
+  common_env = {
+    LANDQ_BUS          = "pubsub"
+    LANDQ_PUBSUB_TOPIC = google_pubsub_topic.events.id
+    LANDQ_LOG          = "info"
+  }
+
+  webhook_env = merge(local.common_env, {
+    LANDQ_COMMAND                = "webhook"
+    LANDQ_WEBHOOK_SECRET_VERSION = "${google_secret_manager_secret.webhook_secret.id}/versions/latest"
+  })
+
+  worker_env = merge(local.common_env, {
+    LANDQ_COMMAND                = "worker"
+    LANDQ_PUBSUB_SUBSCRIPTION    = google_pubsub_subscription.worker.id
+    LANDQ_STORE                  = "firestore"
+    LANDQ_FIRESTORE_PROJECT      = var.project_id
+    LANDQ_GITHUB_API_URL         = var.github_api_url
+    LANDQ_GITHUB_APP_ID          = tostring(var.github_app_id)
+    LANDQ_GITHUB_APP_KEY_VERSION = "${google_secret_manager_secret.github_app_key.id}/versions/latest"
+    LANDQ_RECONCILE_INTERVAL     = tostring(var.reconcile_interval_seconds)
+  })
+
+  # A version id per image, so a new image is a new version.
+  version_id = "v-${substr(sha256(var.image), 0, 12)}"
+}
+
+data "google_project" "this" {
+  project_id = var.project_id
+}
+
+resource "google_project_service" "apis" {
+  for_each           = toset(local.services)
+  service            = each.value
+  disable_on_destroy = false
+}
+
+resource "google_app_engine_application" "app" {
+  project     = var.project_id
+  location_id = var.app_engine_location
+  depends_on  = [google_project_service.apis]
+}
+
+resource "google_firestore_database" "default" {
+  name        = "(default)"
+  location_id = var.firestore_location
+  type        = "FIRESTORE_NATIVE"
+  depends_on  = [google_project_service.apis]
+}
+
+# The land history (`landq_lands`) is queried by repository, newest first.
+resource "google_firestore_index" "lands_by_repo" {
+  database   = google_firestore_database.default.name
+  collection = "landq_lands"
+
+  fields {
+    field_path = "repo"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "at_ms"
+    order      = "DESCENDING"
+  }
+}

@@ -1,0 +1,62 @@
+variable "project_id" {
+  description = "Google Cloud project that runs landq (created beforehand, with billing)."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the Pub/Sub and Secret Manager resources."
+  type        = string
+  default     = "us-central1"
+}
+
+variable "app_engine_location" {
+  description = "App Engine location (fixed for the project's lifetime), e.g. us-central or europe-west."
+  type        = string
+  default     = "us-central"
+}
+
+variable "firestore_location" {
+  description = "Location of the Firestore database (native mode), e.g. nam5 or eur3."
+  type        = string
+  default     = "nam5"
+}
+
+variable "image" {
+  description = "The landq container image to deploy, by digest (REGISTRY/landq@sha256:...). Built from the repository's Dockerfile."
+  type        = string
+}
+
+variable "github_app_id" {
+  description = "The GitHub App's numeric id (App settings, General)."
+  type        = number
+}
+
+variable "github_api_url" {
+  description = "GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3). Its /meta lists the webhook source ranges."
+  type        = string
+  default     = "https://api.github.com"
+}
+
+variable "github_hook_ranges" {
+  description = "Webhook source ranges to allow. Empty (the default): read GitHub's /meta `hooks` at plan time. Set it (e.g. from `landq firewall --format tfvars`) to pin them."
+  type        = list(string)
+  default     = []
+}
+
+variable "webhook_instances" {
+  description = "Minimum and maximum instances of the webhook (default) service."
+  type        = object({ min = number, max = number })
+  default     = { min = 1, max = 4 }
+}
+
+variable "reconcile_interval_seconds" {
+  description = "How often the worker lists labelled pull requests to recover lost deliveries."
+  type        = number
+  default     = 300
+}
+
+variable "max_delivery_attempts" {
+  description = "Deliveries of one event before Pub/Sub moves it to the dead-letter topic (5 to 100)."
+  type        = number
+  default     = 10
+}
