@@ -1,6 +1,7 @@
 //! End-to-end tests of the `landq` binary, compiled as one test binary.
 
 mod cli;
+mod deploy;
 mod land;
 mod serve;
 mod webhook;

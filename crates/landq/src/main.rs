@@ -5,6 +5,7 @@
 
 mod commands;
 mod config;
+mod gcp;
 mod git;
 mod telemetry;
 
@@ -29,10 +30,16 @@ enum Command {
     Webhook(commands::webhook::Args),
     Worker(commands::worker::Args),
     Bus(commands::bus::Args),
+    Firewall(commands::firewall::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Secrets kept in Secret Manager are read before any thread starts.
+    if let Err(err) = gcp::resolve_secret_versions() {
+        eprintln!("landq: error: {err:#}");
+        return ExitCode::FAILURE;
+    }
     let outcome = match cli.command {
         Command::Check(args) => commands::check::run(&args),
         Command::Owners(args) => commands::owners::run(&args),
@@ -41,6 +48,7 @@ fn main() -> ExitCode {
         Command::Webhook(args) => commands::webhook::run(&args),
         Command::Worker(args) => commands::worker::run(&args),
         Command::Bus(args) => commands::bus::run(&args),
+        Command::Firewall(args) => commands::firewall::run(&args),
     };
     match outcome {
         Ok(code) => code,

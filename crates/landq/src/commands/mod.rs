@@ -3,6 +3,7 @@
 pub mod bus;
 pub mod check;
 pub mod explain;
+pub mod firewall;
 pub mod owners;
 pub mod serve;
 pub mod webhook;

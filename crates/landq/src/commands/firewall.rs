@@ -1,0 +1,187 @@
+//! `landq firewall`: App Engine firewall rules that admit only GitHub's
+//! webhook ranges, printed or applied.
+//!
+//! Each range's priority is derived from the range itself (1 + the first 28
+//! bits of its SHA-256, as `terraform/firewall.tf` computes it), so a range
+//! GitHub adds never renumbers the others. A deny-all rule sits just above
+//! the default rule, and `--apply` turns the default rule itself to deny.
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::gcp::{self, FirewallRule};
+
+/// The priority of the deny-all rule, just above App Engine's default rule.
+pub const DENY_ALL: u32 = 2_147_483_646;
+/// App Engine's default rule.
+pub const DEFAULT_RULE: u32 = 2_147_483_647;
+
+/// Print or apply App Engine firewall rules for GitHub's webhook ranges.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The GitHub REST API whose /meta lists the ranges.
+    #[arg(
+        long = "github-api-url",
+        env = "LANDQ_GITHUB_API_URL",
+        default_value = "https://api.github.com"
+    )]
+    api_url: String,
+    /// Output: the rules as JSON, or `github_hook_ranges` for terraform.
+    #[arg(long, value_enum, default_value = "json")]
+    format: Format,
+    /// Replace the App Engine firewall of this project with the rules.
+    #[arg(long, value_name = "PROJECT")]
+    apply: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Format {
+    Json,
+    Tfvars,
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let ranges = hook_ranges(&args.api_url)?;
+    let rules = rules(&ranges);
+    match (&args.apply, args.format) {
+        (Some(project), _) => {
+            gcp::apply_firewall(project, &rules)?;
+            eprintln!(
+                "landq: {project}: {} GitHub ranges allowed, everything else denied",
+                ranges.len()
+            );
+        }
+        (None, Format::Json) => println!("{}", serde_json::to_string_pretty(&rules)?),
+        (None, Format::Tfvars) => println!(
+            "github_hook_ranges = {}",
+            serde_json::to_string_pretty(&ranges)?
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// GitHub's webhook source ranges (IPv4 and IPv6), sorted and deduplicated.
+pub fn hook_ranges(api_url: &str) -> anyhow::Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Meta {
+        hooks: Option<Vec<String>>,
+    }
+    let url = format!("{}/meta", api_url.trim_end_matches('/'));
+    let answer = reqwest::blocking::Client::new()
+        .get(&url)
+        .header("accept", "application/vnd.github+json")
+        .header("user-agent", "landq")
+        .timeout(std::time::Duration::from_secs(30))
+        .send()
+        .with_context(|| format!("cannot fetch {url}"))?;
+    let status = answer.status();
+    if !status.is_success() {
+        bail!("{url} answered {status}");
+    }
+    let meta: Meta = answer
+        .json()
+        .with_context(|| format!("{url} is not GitHub's meta"))?;
+    let ranges: BTreeSet<String> = meta.hooks.unwrap_or_default().into_iter().collect();
+    if ranges.is_empty() {
+        bail!("{url} lists no `hooks` ranges: refusing to deny every webhook");
+    }
+    for range in &ranges {
+        check_cidr(range)?;
+    }
+    Ok(ranges.into_iter().collect())
+}
+
+fn check_cidr(range: &str) -> anyhow::Result<()> {
+    let (ip, bits) = range
+        .split_once('/')
+        .with_context(|| format!("`{range}` is not a CIDR range"))?;
+    let ip: std::net::IpAddr = ip
+        .parse()
+        .with_context(|| format!("`{range}` is not a CIDR range"))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    match bits.parse::<u8>() {
+        Ok(bits) if bits <= max => Ok(()),
+        _ => bail!("`{range}` is not a CIDR range"),
+    }
+}
+
+/// The priority of `range`: stable whatever other ranges exist.
+pub fn priority(range: &str) -> u32 {
+    let digest = Sha256::digest(range.as_bytes());
+    let first = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+    1 + (first >> 4)
+}
+
+/// Allow rules for `ranges`, then deny-all and a denying default rule.
+pub fn rules(ranges: &[String]) -> Vec<FirewallRule> {
+    let mut rules: Vec<FirewallRule> = ranges
+        .iter()
+        .map(|range| FirewallRule {
+            priority: priority(range),
+            action: "ALLOW",
+            source_range: range.clone(),
+            description: "GitHub webhooks (meta hooks)".into(),
+        })
+        .collect();
+    rules.sort_by_key(|r| r.priority);
+    for (priority, description) in [
+        (DENY_ALL, "Everything that is not GitHub"),
+        (DEFAULT_RULE, "Default rule: deny"),
+    ] {
+        rules.push(FirewallRule {
+            priority,
+            action: "DENY",
+            source_range: "*".into(),
+            description: description.into(),
+        });
+    }
+    rules
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priorities_match_terraforms_formula_and_do_not_move() {
+        // terraform: 1 + parseint(substr(sha256(range), 0, 7), 16)
+        let hex = hex::encode(Sha256::digest(b"192.30.252.0/22"));
+        let expected = 1 + u32::from_str_radix(&hex[..7], 16).unwrap();
+        assert_eq!(priority("192.30.252.0/22"), expected);
+
+        let before = rules(&["192.30.252.0/22".into(), "185.199.108.0/22".into()]);
+        let after = rules(&[
+            "192.30.252.0/22".into(),
+            "140.82.112.0/20".into(),
+            "185.199.108.0/22".into(),
+        ]);
+        for rule in &before {
+            assert!(after.contains(rule), "{rule:?} moved");
+        }
+    }
+
+    #[test]
+    fn the_last_rules_deny_everything_else() {
+        let rules = rules(&["2a0a:a440::/29".into()]);
+        let last: Vec<(u32, &str, &str)> = rules[1..]
+            .iter()
+            .map(|r| (r.priority, r.action, r.source_range.as_str()))
+            .collect();
+        assert_eq!(last, [(DENY_ALL, "DENY", "*"), (DEFAULT_RULE, "DENY", "*")]);
+        assert!(rules[0].priority < DENY_ALL);
+    }
+
+    #[test]
+    fn only_cidr_ranges_pass() {
+        assert!(check_cidr("192.30.252.0/22").is_ok());
+        assert!(check_cidr("2a0a:a440::/29").is_ok());
+        for bad in ["192.30.252.0", "192.30.252.0/33", "example.com/8", "::/129"] {
+            assert!(check_cidr(bad).is_err(), "{bad}");
+        }
+    }
+}

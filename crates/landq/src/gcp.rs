@@ -1,0 +1,156 @@
+//! The little of Google Cloud the binary talks to directly: an access token,
+//! Secret Manager reads at start-up, and the App Engine firewall.
+//!
+//! Endpoints can be pointed elsewhere (tests use loopback fakes):
+//! `LANDQ_SECRET_MANAGER_URL`, `LANDQ_APPENGINE_API_URL`, and the metadata
+//! server's `GCE_METADATA_HOST`, as Google's own libraries honour it.
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use reqwest::blocking::Client;
+use serde::Deserialize;
+
+/// Secret Manager versions that fill a secret variable at start-up:
+/// `(version variable, secret variable)`.
+pub const SECRET_VERSIONS: [(&str, &str); 2] = [
+    ("LANDQ_WEBHOOK_SECRET_VERSION", "LANDQ_WEBHOOK_SECRET"),
+    ("LANDQ_GITHUB_APP_KEY_VERSION", "LANDQ_GITHUB_APP_KEY"),
+];
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn client() -> anyhow::Result<Client> {
+    Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .context("cannot build an HTTP client")
+}
+
+/// An OAuth access token: `GOOGLE_OAUTH_ACCESS_TOKEN` (as gcloud and
+/// Terraform read it), else the metadata server of the instance.
+pub fn access_token(http: &Client) -> anyhow::Result<String> {
+    if let Some(token) = env("GOOGLE_OAUTH_ACCESS_TOKEN") {
+        return Ok(token);
+    }
+    let host = env("GCE_METADATA_HOST").unwrap_or_else(|| "metadata.google.internal".into());
+    let url = format!("http://{host}/computeMetadata/v1/instance/service-accounts/default/token");
+    #[derive(Deserialize)]
+    struct Token {
+        access_token: String,
+    }
+    let answer = http
+        .get(&url)
+        .header("Metadata-Flavor", "Google")
+        .send()
+        .and_then(|r| r.error_for_status())
+        .with_context(|| {
+            format!(
+                "no Google credentials: set GOOGLE_OAUTH_ACCESS_TOKEN (e.g. to `gcloud auth \
+                 print-access-token`) or run on Google Cloud (metadata server {host})"
+            )
+        })?;
+    Ok(answer
+        .json::<Token>()
+        .context("metadata server token")?
+        .access_token)
+}
+
+/// Reads secret `version` (`projects/P/secrets/S/versions/V`).
+pub fn read_secret(http: &Client, token: &str, version: &str) -> anyhow::Result<String> {
+    let base = env("LANDQ_SECRET_MANAGER_URL")
+        .unwrap_or_else(|| "https://secretmanager.googleapis.com".into());
+    if !version.starts_with("projects/") || !version.contains("/secrets/") {
+        bail!("`{version}` is not a secret version (projects/P/secrets/S/versions/V)");
+    }
+    #[derive(Deserialize)]
+    struct Access {
+        payload: Payload,
+    }
+    #[derive(Deserialize)]
+    struct Payload {
+        data: String,
+    }
+    let answer = http
+        .get(format!("{base}/v1/{version}:access"))
+        .bearer_auth(token)
+        .send()
+        .with_context(|| format!("cannot reach Secret Manager for {version}"))?;
+    let status = answer.status();
+    if !status.is_success() {
+        bail!(
+            "Secret Manager refused {version}: {status} {}",
+            answer.text().unwrap_or_default()
+        );
+    }
+    let access: Access = answer.json().context("Secret Manager answer")?;
+    let bytes = STANDARD
+        .decode(access.payload.data)
+        .context("Secret Manager payload is not base64")?;
+    String::from_utf8(bytes).context("the secret is not UTF-8 text")
+}
+
+/// For each `*_VERSION` variable set, reads that secret version into its
+/// secret variable, before anything else starts. Values never reach logs.
+pub fn resolve_secret_versions() -> anyhow::Result<()> {
+    let wanted: Vec<(&str, String)> = SECRET_VERSIONS
+        .iter()
+        .filter_map(|(version, secret)| env(version).map(|v| (*secret, v)))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let http = client()?;
+    let token = access_token(&http)?;
+    for (secret, version) in wanted {
+        if env(secret).is_some() {
+            bail!("both {secret} and {secret}_VERSION are set: keep one");
+        }
+        let value = read_secret(&http, &token, &version)?;
+        let value = value.trim_end_matches(['\n', '\r']);
+        // SAFETY: called from `main` before any other thread exists.
+        unsafe { std::env::set_var(secret, value) };
+    }
+    Ok(())
+}
+
+/// One App Engine firewall rule, as the Admin API spells it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FirewallRule {
+    /// 1 (first) to 2147483647 (the default rule).
+    pub priority: u32,
+    /// `ALLOW` or `DENY`.
+    pub action: &'static str,
+    /// A CIDR range, or `*`.
+    pub source_range: String,
+    /// Why the rule exists.
+    pub description: String,
+}
+
+/// Replaces every App Engine firewall rule of `app` (the project id) with
+/// `rules`, in one batch update.
+pub fn apply_firewall(app: &str, rules: &[FirewallRule]) -> anyhow::Result<()> {
+    let base =
+        env("LANDQ_APPENGINE_API_URL").unwrap_or_else(|| "https://appengine.googleapis.com".into());
+    let http = client()?;
+    let token = access_token(&http)?;
+    let answer = http
+        .post(format!(
+            "{base}/v1/apps/{app}/firewall/ingressRules:batchUpdate"
+        ))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "ingressRules": rules }))
+        .send()
+        .context("cannot reach the App Engine Admin API")?;
+    let status = answer.status();
+    if !status.is_success() {
+        bail!(
+            "App Engine refused the firewall update: {status} {}",
+            answer.text().unwrap_or_default()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,233 @@
+//! What the Google Cloud deployment relies on, against loopback fakes:
+//! `landq firewall` (GitHub's meta in, App Engine's batch update out) and
+//! secrets read from Secret Manager at start-up.
+
+use std::process::{Command, Output};
+
+use landq_fake_github::Stub;
+use serde_json::json;
+use tempfile::TempDir;
+
+use crate::webhook::Webhook;
+
+const BATCH: &str = "POST /v1/apps/my-proj/firewall/ingressRules:batchUpdate";
+const TOKEN_PATH: &str = "GET /computeMetadata/v1/instance/service-accounts/default/token";
+
+async fn landq(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_landq"));
+    command
+        .args(args)
+        .env_remove("GOOGLE_OAUTH_ACCESS_TOKEN")
+        .env_remove("LANDQ_WEBHOOK_SECRET")
+        .envs(envs.iter().copied());
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn meta(stub: &Stub, hooks: serde_json::Value) {
+    stub.on(
+        "GET /meta",
+        200,
+        json!({"verifiable_password_authentication": false, "hooks": hooks, "web": ["1.2.3.0/24"]}),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn firewall_prints_githubs_hook_ranges_for_terraform() {
+    let stub = Stub::default();
+    meta(
+        &stub,
+        json!(["192.30.252.0/22", "2a0a:a440::/29", "185.199.108.0/22"]),
+    );
+    let api = stub.start().await;
+    let out = landq(
+        &["firewall", "--format", "tfvars"],
+        &[("LANDQ_GITHUB_API_URL", &api)],
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "github_hook_ranges = [\n  \"185.199.108.0/22\",\n  \"192.30.252.0/22\",\n  \"2a0a:a440::/29\"\n]\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn firewall_apply_replaces_the_rules_in_one_batch_ending_in_deny() {
+    let stub = Stub::default();
+    meta(&stub, json!(["192.30.252.0/22", "2a0a:a440::/29"]));
+    stub.on(BATCH, 200, json!({"ingressRules": []}));
+    stub.on(
+        TOKEN_PATH,
+        200,
+        json!({"access_token": "from-metadata", "expires_in": 3599}),
+    );
+    let url = stub.start().await;
+    let host = url.trim_start_matches("http://");
+    let out = landq(
+        &["firewall", "--apply", "my-proj"],
+        &[
+            ("LANDQ_GITHUB_API_URL", &url),
+            ("LANDQ_APPENGINE_API_URL", &url),
+            ("GCE_METADATA_HOST", host),
+        ],
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stub.count(BATCH), 1);
+    let auth = stub
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|s| s.0 == BATCH)
+        .unwrap()
+        .1
+        .clone();
+    assert_eq!(auth.as_deref(), Some("Bearer from-metadata"));
+    let rules = stub.body_of(BATCH)["ingressRules"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let shape: Vec<(&str, &str)> = rules
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap(),
+                r["sourceRange"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(shape.len(), 4);
+    assert!(shape[..2].iter().all(|(action, _)| *action == "ALLOW"));
+    assert_eq!(shape[2..], [("DENY", "*"), ("DENY", "*")]);
+    assert_eq!(rules[3]["priority"], 2147483647);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn firewall_refuses_an_empty_range_list_and_a_refused_update() {
+    let stub = Stub::default();
+    meta(&stub, json!([]));
+    let url = stub.start().await;
+    let out = landq(
+        &["firewall", "--apply", "my-proj"],
+        &[
+            ("LANDQ_GITHUB_API_URL", &url),
+            ("LANDQ_APPENGINE_API_URL", &url),
+            ("GOOGLE_OAUTH_ACCESS_TOKEN", "t"),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!(
+            "landq: error: {url}/meta lists no `hooks` ranges: refusing to deny every webhook\n"
+        )
+    );
+    assert_eq!(stub.count(BATCH), 0);
+
+    let stub = Stub::default();
+    meta(&stub, json!(["192.30.252.0/22"]));
+    stub.on(
+        BATCH,
+        403,
+        json!({"error": {"message": "The caller does not have permission"}}),
+    );
+    let url = stub.start().await;
+    let out = landq(
+        &["firewall", "--apply", "my-proj"],
+        &[
+            ("LANDQ_GITHUB_API_URL", &url),
+            ("LANDQ_APPENGINE_API_URL", &url),
+            ("GOOGLE_OAUTH_ACCESS_TOKEN", "t"),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("landq: error: App Engine refused the firewall update: 403"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_secret_comes_from_secret_manager() {
+    use base64::Engine;
+    let stub = Stub::default();
+    let version = "projects/p/secrets/landq-webhook-secret/versions/latest";
+    stub.on(
+        &format!("GET /v1/{version}:access"),
+        200,
+        json!({"name": version, "payload": {"data": base64::engine::general_purpose::STANDARD.encode("e2e-secret\n")}}),
+    );
+    let url = stub.start().await;
+    let dir = TempDir::new().unwrap();
+    let webhook = Webhook::start_command(
+        "webhook",
+        dir.path(),
+        &[
+            ("LANDQ_WEBHOOK_SECRET", ""),
+            ("LANDQ_WEBHOOK_SECRET_VERSION", version),
+            ("LANDQ_SECRET_MANAGER_URL", &url),
+            ("GOOGLE_OAUTH_ACCESS_TOKEN", "sm-token"),
+        ],
+    );
+    // Signed with the secret the test harness uses: accepted.
+    let client = reqwest::Client::new();
+    let status = webhook
+        .deliver(&client, "sm-1", crate::webhook::fixture())
+        .await;
+    assert_eq!(status, 202);
+    assert_eq!(
+        stub.seen.lock().unwrap()[0].1.as_deref(),
+        Some("Bearer sm-token")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_secret_stops_start_up_with_the_reason() {
+    let stub = Stub::default();
+    let version = "projects/p/secrets/landq-webhook-secret/versions/latest";
+    stub.on(
+        &format!("GET /v1/{version}:access"),
+        403,
+        json!({"error": {"code": 403, "message": "Permission denied"}}),
+    );
+    let url = stub.start().await;
+    let dir = TempDir::new().unwrap();
+    let out = landq(
+        &[
+            "webhook",
+            "--data-dir",
+            dir.path().join("d").to_str().unwrap(),
+        ],
+        &[
+            ("LANDQ_WEBHOOK_SECRET_VERSION", version),
+            ("LANDQ_SECRET_MANAGER_URL", &url),
+            ("GOOGLE_OAUTH_ACCESS_TOKEN", "t"),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with(&format!(
+            "landq: error: Secret Manager refused {version}: 403 Forbidden"
+        )),
+        "{err}"
+    );
+    assert!(!dir.path().join("d").exists(), "nothing was created");
+}
