@@ -375,3 +375,24 @@ fn terraform_fmt_is_clean() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn the_workflows_parse_and_ci_runs_the_ci_script() {
+    let dir = root().join(".github/workflows");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let y: Yaml = serde_yaml_ng::from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            y["jobs"].as_mapping().is_some_and(|j| !j.is_empty()),
+            "{name} has jobs"
+        );
+        names.push(name);
+    }
+    names.sort();
+    assert_eq!(names, ["ci.yml", "deploy.yml"]);
+    assert!(read(".github/workflows/ci.yml").contains("run: bash .ci/run"));
+    assert!(read(".github/workflows/deploy.yml").contains("terraform apply"));
+}
