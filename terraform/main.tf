@@ -19,6 +19,9 @@ locals {
   webhook_env = merge(local.common_env, {
     LANDQ_COMMAND                = "webhook"
     LANDQ_WEBHOOK_SECRET_VERSION = "${google_secret_manager_secret.webhook_secret.id}/versions/latest"
+    # Defence in depth behind the firewall: the app checks the ranges too.
+    LANDQ_GITHUB_HOOKS_ONLY = "true"
+    LANDQ_GITHUB_API_URL    = var.github_api_url
   })
 
   worker_env = merge(local.common_env, {

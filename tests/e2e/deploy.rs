@@ -8,7 +8,7 @@ use landq_fake_github::Stub;
 use serde_json::json;
 use tempfile::TempDir;
 
-use crate::webhook::Webhook;
+use crate::webhook::{SECRET, Webhook, listed};
 
 const BATCH: &str = "POST /v1/apps/my-proj/firewall/ingressRules:batchUpdate";
 const TOKEN_PATH: &str = "GET /computeMetadata/v1/instance/service-accounts/default/token";
@@ -230,4 +230,54 @@ async fn an_unreadable_secret_stops_start_up_with_the_reason() {
         "{err}"
     );
     assert!(!dir.path().join("d").exists(), "nothing was created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_hooks_only_admits_githubs_ranges_and_nothing_else() {
+    let stub = Stub::default();
+    meta(&stub, json!(["192.30.252.0/22", "2a0a:a440::/29"]));
+    let api = stub.start().await;
+    let dir = TempDir::new().unwrap();
+    let webhook = Webhook::start_command(
+        "webhook",
+        dir.path(),
+        &[
+            ("LANDQ_GITHUB_HOOKS_ONLY", "true"),
+            ("LANDQ_GITHUB_API_URL", &api),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let send = |id: &'static str, forwarded: Option<&'static str>| {
+        let body = crate::webhook::fixture();
+        let mut request = client
+            .post(format!("{}/webhook", webhook.base_url()))
+            .header("content-type", "application/json")
+            .header("x-github-event", "pull_request")
+            .header("x-github-delivery", id)
+            .header(
+                "x-hub-signature-256",
+                landq_webhook::WebhookSecret::new(SECRET).sign(&body),
+            )
+            .body(body);
+        if let Some(forwarded) = forwarded {
+            request = request.header("x-forwarded-for", forwarded);
+        }
+        async move {
+            let answer = request.send().await.unwrap();
+            (answer.status().as_u16(), answer.text().await.unwrap())
+        }
+    };
+    // App Engine appended GitHub's address and its load balancer's.
+    assert_eq!(send("ok-1", Some("192.30.252.9, 169.254.1.1")).await.0, 202);
+    // A GitHub address the client wrote itself proves nothing.
+    assert_eq!(
+        send("forged-1", Some("192.30.252.9, 203.0.113.7, 169.254.1.1")).await,
+        (
+            403,
+            "source address 203.0.113.7 is not in GitHub's webhook ranges\n".into()
+        )
+    );
+    // Straight from loopback, no proxy: the peer is the client.
+    assert_eq!(send("direct-1", None).await.0, 403);
+    assert_eq!(listed(dir.path()), ["ok-1"]);
 }

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use landq_webhook::WebhookSecret;
 use tempfile::TempDir;
 
-const SECRET: &str = "e2e-secret";
+pub const SECRET: &str = "e2e-secret";
 
 pub fn fixture() -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -54,6 +54,11 @@ impl Webhook {
         // Keep draining the log so the child never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
         Webhook { child, addr }
+    }
+
+    /// `http://ADDRESS`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
     }
 
     /// The text at `path` (`/metrics`, `/healthz`).

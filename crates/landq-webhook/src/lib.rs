@@ -12,6 +12,7 @@
 //! | `200` | valid delivery landq ignores, `ping`, or a delivery id seen before |
 //! | `400` | malformed body or headers |
 //! | `401` | missing or wrong signature |
+//! | `403` | from outside GitHub's webhook ranges (only with a [`SourceGuard`]) |
 //! | `413` | body over 25 MiB |
 //! | `503` | the bus refused; GitHub shows the failed delivery for redelivery |
 
@@ -21,6 +22,7 @@ pub mod extract;
 pub mod metrics;
 pub mod payload;
 pub mod signature;
+pub mod source;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -39,6 +41,7 @@ use crate::extract::{Delivery, MAX_BODY_BYTES, Rejection};
 use crate::metrics::WebhookMetrics;
 use crate::payload::Reduced;
 pub use crate::signature::WebhookSecret;
+pub use crate::source::SourceGuard;
 
 /// What the webhook's handlers share.
 #[derive(Clone)]
@@ -51,6 +54,8 @@ pub struct AppState {
     pub metrics: WebhookMetrics,
     /// Every metric of the process, rendered at `/metrics`.
     pub registry: Arc<Registry>,
+    /// When set, only GitHub's webhook ranges may deliver.
+    pub source: Option<SourceGuard>,
 }
 
 impl AppState {
@@ -68,6 +73,7 @@ impl AppState {
             secret,
             metrics,
             registry: Arc::new(registry),
+            source: None,
         }
     }
 }
@@ -75,7 +81,13 @@ impl AppState {
 /// The webhook's routes: `POST /webhook`, `GET /healthz`, `/readyz`, `/metrics`.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/webhook", post(webhook))
+        .route(
+            "/webhook",
+            post(webhook).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                source::github_only,
+            )),
+        )
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
@@ -90,6 +102,7 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -337,3 +337,74 @@ impl ReconcileArgs {
         )))
     }
 }
+
+/// The opt-in allowlist of GitHub's webhook ranges (defence in depth behind
+/// App Engine's firewall).
+#[derive(Debug, clap::Args)]
+pub struct SourceArgs {
+    /// Refuse deliveries from outside GitHub's webhook ranges (`hooks` of
+    /// GitHub's /meta, refreshed every --github-hooks-refresh seconds).
+    #[arg(long, env = "LANDQ_GITHUB_HOOKS_ONLY")]
+    pub github_hooks_only: bool,
+    /// Seconds between refreshes of GitHub's webhook ranges.
+    #[arg(long, env = "LANDQ_GITHUB_HOOKS_REFRESH", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..))]
+    pub github_hooks_refresh: u64,
+    /// `X-Forwarded-For` entries from the end to the client's (App Engine
+    /// appends the client and its load balancer: 2).
+    #[arg(long, env = "LANDQ_FORWARDED_HOPS", default_value_t = 2)]
+    pub forwarded_hops: usize,
+    /// The GitHub REST API whose /meta lists the webhook ranges.
+    #[arg(
+        long = "github-meta-api-url",
+        env = "LANDQ_GITHUB_API_URL",
+        default_value = "https://api.github.com"
+    )]
+    pub meta_api_url: String,
+}
+
+impl SourceArgs {
+    /// The guard with GitHub's current ranges, or `None` when not asked for.
+    /// Blocking: call before the runtime starts.
+    pub fn guard(&self) -> anyhow::Result<Option<landq_webhook::SourceGuard>> {
+        if !self.github_hooks_only {
+            return Ok(None);
+        }
+        let ranges = fetch_ranges(&self.meta_api_url)
+            .context("--github-hooks-only needs GitHub's webhook ranges")?;
+        Ok(Some(landq_webhook::SourceGuard::new(
+            ranges,
+            self.forwarded_hops,
+        )))
+    }
+
+    /// Refreshes `guard`'s ranges periodically; a failed refresh keeps the
+    /// ranges it has.
+    pub fn spawn_refresh(&self, guard: &Option<landq_webhook::SourceGuard>) {
+        let Some(guard) = guard.clone() else { return };
+        let every = Duration::from_secs(self.github_hooks_refresh);
+        let api = self.meta_api_url.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let api = api.clone();
+                match tokio::task::spawn_blocking(move || fetch_ranges(&api)).await {
+                    Ok(Ok(ranges)) => guard.set(ranges),
+                    Ok(Err(err)) => {
+                        tracing::warn!(error = %format!("{err:#}"), "cannot refresh GitHub's webhook ranges; keeping the current ones")
+                    }
+                    Err(err) => tracing::warn!(error = %err, "webhook range refresh panicked"),
+                }
+            }
+        });
+    }
+}
+
+fn fetch_ranges(api: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    crate::commands::firewall::hook_ranges(api)?
+        .iter()
+        .map(|r| {
+            r.parse()
+                .with_context(|| format!("`{r}` is not a CIDR range"))
+        })
+        .collect()
+}

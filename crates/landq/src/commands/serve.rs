@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::config::{BusArgs, GitHubArgs, ListenArgs, ReconcileArgs, SecretArgs, StoreArgs};
+use crate::config::{
+    BusArgs, GitHubArgs, ListenArgs, ReconcileArgs, SecretArgs, SourceArgs, StoreArgs,
+};
 use crate::telemetry;
 
 /// Run the webhook and the worker together (the embedded default).
@@ -18,6 +20,8 @@ pub struct Args {
     listen: ListenArgs,
     #[command(flatten)]
     secret: SecretArgs,
+    #[command(flatten)]
+    source: SourceArgs,
     #[command(flatten)]
     github: GitHubArgs,
     #[command(flatten)]
@@ -34,6 +38,7 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let secret = args.secret.load()?;
     let address = args.listen.address()?;
+    let guard = args.source.guard()?;
     tokio::runtime::Runtime::new()?.block_on(async {
         // octocrab needs a runtime; nothing is opened before this validates.
         let github = Arc::new(args.github.client()?);
@@ -66,9 +71,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             args.consumers,
             stopped,
         ));
-        let app = landq_webhook::router(landq_webhook::AppState::with_registry(
-            bus, secret, registry,
-        ));
+        let mut state = landq_webhook::AppState::with_registry(bus, secret, registry);
+        state.source = guard.clone();
+        args.source.spawn_refresh(&guard);
+        let app = landq_webhook::router(state);
         landq_webhook::serve(listener, app, telemetry::shutdown_signal()).await?;
         let _ = stop.send(true);
         worker.await?;

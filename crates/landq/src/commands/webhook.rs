@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::config::{BusArgs, ListenArgs, SecretArgs};
+use crate::config::{BusArgs, ListenArgs, SecretArgs, SourceArgs};
 use crate::telemetry;
 
 /// Receive GitHub webhooks, verify them and publish them to the bus.
@@ -16,12 +16,15 @@ pub struct Args {
     listen: ListenArgs,
     #[command(flatten)]
     secret: SecretArgs,
+    #[command(flatten)]
+    source: SourceArgs,
 }
 
 /// Runs the command until SIGTERM.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let secret = args.secret.load()?;
     let address = args.listen.address()?;
+    let guard = args.source.guard()?;
     telemetry::init();
     tokio::runtime::Runtime::new()?.block_on(async {
         let bus = args.bus.open(false).await?;
@@ -33,7 +36,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             bus = %args.bus.describe(),
             "landq webhook listening: POST /webhook, GET /healthz /readyz /metrics"
         );
-        let app = landq_webhook::router(landq_webhook::AppState::new(bus, secret));
+        let mut state = landq_webhook::AppState::new(bus, secret);
+        state.source = guard.clone();
+        args.source.spawn_refresh(&guard);
+        let app = landq_webhook::router(state);
         landq_webhook::serve(listener, app, telemetry::shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
