@@ -552,3 +552,25 @@ async fn as_a_github_app_it_exchanges_tokens_and_reports_with_check_runs() {
         0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_walkthrough_lands_its_pull_request() {
+    use landq_fake_github::demo::Demo;
+    let demo = Demo::start(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+    let dir = TempDir::new().unwrap();
+    let serve = Webhook::start_command(
+        "serve",
+        dir.path(),
+        &[
+            ("LANDQ_GITHUB_TOKEN", "demo"),
+            ("LANDQ_GITHUB_API_URL", demo.hub.url()),
+        ],
+    );
+    let webhook = format!("{}/webhook", serve.base_url());
+    let (sha, message) = demo.run(&webhook, crate::webhook::SECRET).await.unwrap();
+    assert_eq!(
+        message,
+        "Charge in cents (#1)\n\nFloating point money rounds.\n\nApproved-by: bob\nApproved-by: carol\n"
+    );
+    assert_eq!(demo.hub.tip(REPO, "main"), sha);
+}

@@ -112,11 +112,16 @@ struct Pull {
 impl Hub {
     /// Starts an empty fake on a free loopback port.
     pub async fn start() -> Hub {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Hub::serve_on(listener)
+    }
+
+    /// Starts an empty fake on `listener`.
+    pub fn serve_on(listener: tokio::net::TcpListener) -> Hub {
         let world = World {
             dir: Some(tempfile::TempDir::new().expect("temporary directory")),
             ..World::default()
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let hub = Hub {
             state: Arc::new(Mutex::new(world)),
             url: format!("http://{}", listener.local_addr().unwrap()),

@@ -7,6 +7,7 @@
 
 #![deny(missing_docs)]
 
+pub mod demo;
 pub mod hub;
 pub mod scenario;
 
