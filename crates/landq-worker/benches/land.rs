@@ -1,9 +1,11 @@
-//! Land latency and GitHub requests per land, on loopback: a `labeled` nudge
-//! is published to the embedded bus, the worker gathers the facts from the
-//! stub GitHub (a pull request changing 100 files, two approvals, a team
-//! owner), decides and calls merge. Measured from publish to the merge call.
+//! Land latency and GitHub requests per land, on loopback: pull requests
+//! changing 100 files (billing owned by carol, docs by the `acme/eng` team)
+//! on the git-backed fake GitHub, each approved by bob and carol and
+//! labelled; a `labeled` nudge is published to the embedded bus and the
+//! worker gathers the facts, decides and merges (a real squash commit).
+//! Measured from publish to the merge call; requests counted per land.
 //!
-//! `cargo bench -p landq-worker --bench land` (`LANDQ_BENCH_LANDS`, default 200)
+//! `cargo bench -p landq-worker --bench land` (`LANDQ_BENCH_LANDS`, default 100)
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -11,16 +13,46 @@ use std::time::{Duration, Instant, SystemTime};
 use hdrhistogram::Histogram;
 use landq_bus::embedded::{self, EmbeddedBus};
 use landq_bus::{Bus, Envelope};
-use landq_fake_github::Stub;
-use landq_fake_github::scenario::{RULES, script};
+use landq_fake_github::hub::Hub;
 use landq_github::retry::RetryPolicy;
 use landq_github::{Auth, GitHub};
 use landq_store::sqlite::SqliteStore;
 use landq_worker::land::Lander;
 use landq_worker::metrics::WorkerMetrics;
-use serde_json::json;
 
-const MERGE: &str = "PUT /repos/acme/app/pulls/7/merge";
+const REPO: &str = "acme/app";
+const FILES: usize = 100;
+
+fn path(i: usize) -> String {
+    if i.is_multiple_of(2) {
+        format!("billing/f{i}.rs")
+    } else {
+        format!("docs/d{i}.md")
+    }
+}
+
+/// Opens pull request `n`: every one of the 100 files changes.
+fn open(hub: &Hub, n: u64) -> u64 {
+    let texts: Vec<(String, String)> = (0..FILES).map(|i| (path(i), format!("v{n}\n"))).collect();
+    let changes: Vec<(&str, Option<&str>)> = texts
+        .iter()
+        .map(|(p, t)| (p.as_str(), Some(t.as_str())))
+        .collect();
+    let branch = format!("change-{n}");
+    hub.push(REPO, &branch, "main", &changes, "alice");
+    let pr = hub.open_pull(
+        REPO,
+        "alice",
+        &branch,
+        "main",
+        &format!("Change {n}"),
+        "Body.",
+    );
+    hub.review(REPO, pr, "bob", "APPROVED");
+    hub.review(REPO, pr, "carol", "APPROVED");
+    hub.label(REPO, pr, "land requested", "dan");
+    pr
+}
 
 fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
@@ -29,69 +61,63 @@ fn main() {
     let lands: u64 = std::env::var("LANDQ_BENCH_LANDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(200);
+        .unwrap_or(100);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async move {
-        let stub = Stub::default();
-        script(&stub, RULES);
-        // 100 changed files under two owners.
-        let files: Vec<_> = (0..100)
-            .map(|i| json!({"filename": if i % 2 == 0 { format!("billing/f{i}.rs") } else { format!("docs/d{i}.md") }}))
-            .collect();
-        stub.script.lock().unwrap().remove("GET /repos/acme/app/pulls/7/files?per_page=100&page=1");
-        stub.on("GET /repos/acme/app/pulls/7/files?per_page=100&page=1", 200, json!(files));
-        stub.on("GET /repos/acme/app/pulls/7/files?per_page=100&page=2", 200, json!([]));
-        let mut pull = landq_fake_github::scenario::pull("h1", "open", false);
-        pull["changed_files"] = json!(100);
-        stub.script.lock().unwrap().remove("GET /repos/acme/app/pulls/7");
-        stub.on("GET /repos/acme/app/pulls/7", 200, pull);
-        stub.on(MERGE, 200, json!({"sha": "sq", "merged": true}));
-        stub.on("POST /repos/acme/app/statuses/h1", 201, json!({"id": 1}));
-        stub.on("DELETE /repos/acme/app/issues/7/labels/land%20requested", 200, json!([]));
-        let api = stub.start().await;
+        let hub = Hub::start().await;
+        let initial: Vec<(String, String)> = (0..FILES).map(|i| (path(i), "v0\n".to_owned())).collect();
+        let mut files: Vec<(&str, &str)> = initial.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        files.push((".github/.landqueue", "* @acme/eng\n/billing/ @carol\n"));
+        hub.create_repo(REPO, None, &files);
+        hub.permit(REPO, "dan", "write");
+        hub.join_team("acme/eng", "bob");
 
         let dir = tempfile::TempDir::new().unwrap();
         let bus: Arc<dyn Bus> = Arc::new(EmbeddedBus::open(dir.path(), embedded::DEFAULT_LEASE).unwrap());
         let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-        let github = Arc::new(GitHub::new(&api, Auth::Token("t".to_owned().into()), RetryPolicy::default()).unwrap());
+        let github = Arc::new(GitHub::new(hub.url(), Auth::Token("t".to_owned().into()), RetryPolicy::default()).unwrap());
         let lander = Arc::new(Lander::new(github, store.clone(), WorkerMetrics::unregistered()));
         let (_stop, stopped) = tokio::sync::watch::channel(false);
         tokio::spawn(landq_worker::consume::run(lander, bus.clone(), store, 4, stopped));
 
         let mut latency = Histogram::<u64>::new(3).unwrap();
-        let before = stub.seen.lock().unwrap().len();
-        for i in 0..lands {
+        let mut requests = 0;
+        for n in 0..lands {
+            let pr = open(&hub, n);
+            let merge = format!("/repos/{REPO}/pulls/{pr}/merge");
+            let label = format!("/repos/{REPO}/issues/{pr}/labels/land%20requested");
+            let before = hub.seen().len();
             let started = Instant::now();
             bus.publish(&Envelope {
-                delivery: format!("bench-{i}"),
+                delivery: format!("bench-{n}"),
                 event: "pull_request".into(),
                 action: Some("labeled".into()),
-                repo: "acme/app".into(),
+                repo: REPO.into(),
                 installation: None,
-                prs: vec![7],
-                sha: Some("h1".into()),
+                prs: vec![pr],
+                sha: None,
                 label: Some("land requested".into()),
                 sender: Some("dan".into()),
                 received_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
             })
             .await
             .unwrap();
-            while stub.count(MERGE) < (i + 1) as usize {
+            while hub.count("PUT", &merge) == 0 {
                 tokio::time::sleep(Duration::from_micros(200)).await;
             }
             latency.record(started.elapsed().as_micros() as u64).unwrap();
             // Let the land finish (status, label) before the next one.
-            while stub.count("DELETE /repos/acme/app/issues/7/labels/land%20requested") < (i + 1) as usize {
+            while hub.count("DELETE", &label) == 0 {
                 tokio::time::sleep(Duration::from_micros(200)).await;
             }
+            requests += hub.seen().len() - before;
         }
-        let requests = stub.seen.lock().unwrap().len() - before;
         let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
-        println!("land: {lands} lands of a 100-file pull request, stub GitHub on loopback, embedded bus");
+        println!("land: {lands} lands of {FILES}-file pull requests, git-backed fake GitHub on loopback, embedded bus");
         println!(
             "labeled nudge -> merge call   p50 {:.1} ms, p90 {:.1} ms, max {:.1} ms",
             ms(0.5),
