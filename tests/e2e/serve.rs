@@ -21,3 +21,22 @@ fn serve_refuses_to_start_without_github_credentials() {
     );
     assert!(!dir.path().join(".landq").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_alone_serves_its_probes() {
+    let dir = TempDir::new().unwrap();
+    let worker = crate::webhook::Webhook::start_command(
+        "worker",
+        dir.path(),
+        &[
+            ("LANDQ_GITHUB_TOKEN", "t"),
+            ("LANDQ_GITHUB_API_URL", "http://127.0.0.1:9"),
+            ("LANDQ_RECONCILE_INTERVAL", "0"),
+        ],
+    );
+    let client = reqwest::Client::new();
+    assert_eq!(worker.get(&client, "/healthz").await, "ok\n");
+    assert_eq!(worker.get(&client, "/readyz").await, "ready\n");
+    let metrics = worker.get(&client, "/metrics").await;
+    assert!(metrics.contains("landq_queue_wait_seconds_count 0"), "{metrics}");
+}

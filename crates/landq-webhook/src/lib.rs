@@ -21,6 +21,7 @@
 pub mod extract;
 pub mod metrics;
 pub mod payload;
+pub mod probes;
 pub mod signature;
 pub mod source;
 
@@ -30,9 +31,9 @@ use std::time::{Instant, SystemTime};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use landq_bus::{Bus, Published};
 use prometheus_client::registry::Registry;
 use tracing::Instrument;
@@ -78,8 +79,14 @@ impl AppState {
     }
 }
 
-/// The webhook's routes: `POST /webhook`, `GET /healthz`, `/readyz`, `/metrics`.
+/// The webhook's routes: `POST /webhook`, and the probes `GET /healthz`,
+/// `/readyz` (the bus answers) and `/metrics`.
 pub fn router(state: AppState) -> Router {
+    let bus = state.bus.clone();
+    let ready = move || {
+        let bus = bus.clone();
+        async move { bus.check().await.map_err(|err| err.to_string()) }
+    };
     Router::new()
         .route(
             "/webhook",
@@ -88,11 +95,9 @@ pub fn router(state: AppState) -> Router {
                 source::github_only,
             )),
         )
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(ready))
-        .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(probes::router("bus", ready, state.registry))
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting
@@ -165,30 +170,4 @@ async fn handle(state: AppState, delivery: Delivery) -> Response {
                 .into_response()
         }
     }
-}
-
-async fn ready(State(state): State<AppState>) -> Response {
-    match state.bus.check().await {
-        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
-        Err(err) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("bus unavailable: {err}\n"),
-        )
-            .into_response(),
-    }
-}
-
-async fn metrics(State(state): State<AppState>) -> Response {
-    let mut text = String::new();
-    if let Err(err) = prometheus_client::encoding::text::encode(&mut text, &state.registry) {
-        return (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response();
-    }
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        text,
-    )
-        .into_response()
 }

@@ -9,13 +9,11 @@
 //! - [`consume`]: the loop that feeds nudges from the bus to the lander.
 //! - [`reconcile`]: the periodic pass that nudges every labeled pull request.
 //! - [`metrics`]: outcomes, queue wait and land time for Prometheus.
-//! - [`http`]: `/healthz`, `/readyz`, `/metrics` for a worker running alone.
 
 #![deny(missing_docs)]
 
 pub mod consume;
 pub mod gather;
-pub mod http;
 pub mod land;
 pub mod metrics;
 pub mod reconcile;

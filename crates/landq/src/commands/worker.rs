@@ -48,7 +48,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {address}"))?;
         tracing::info!(address = %listener.local_addr()?, "landq worker probes: GET /healthz /readyz /metrics");
-        let probes = landq_worker::http::router(store.clone(), Arc::new(registry));
+        let checked = store.clone();
+        let ready = move || {
+            let store = checked.clone();
+            async move { store.check().await.map_err(|err| err.to_string()) }
+        };
+        let probes = landq_webhook::probes::router("store", ready, Arc::new(registry));
         let mut probes_stopped = stopped.clone();
         tokio::spawn(async move {
             let stop = async move {
