@@ -208,7 +208,8 @@ async fn lands_as_one_squash_commit_with_the_title_body_and_approvers() {
     let squash = land.landed(pr).await;
     assert_eq!(land.hub.tip(REPO, "main"), squash);
     let (message, parents) = land.hub.commit_message(REPO, &squash);
-    assert_eq!(parents, 1);
+    assert_eq!(parents.len(), 1);
+    assert_eq!(parents[0], before, "one commit on top of the old main");
     assert_eq!(
         message,
         format!(
@@ -220,8 +221,6 @@ async fn lands_as_one_squash_commit_with_the_title_body_and_approvers() {
         land.hub.file(REPO, "main", "billing/pay.rs").as_deref(),
         Some("fn pay(cents: u64) {}\n")
     );
-    let parent = land.hub.commit_message(REPO, &before);
-    assert_eq!(parent.1, 0, "the squash commit sits on the old main");
     assert_eq!(land.merges(pr), 1);
     let head = land.hub.tip(REPO, "f");
     let (state, _) = land.hub.feedback(REPO, &head).unwrap();
@@ -573,4 +572,29 @@ async fn the_readme_walkthrough_lands_its_pull_request() {
         "Charge in cents (#1)\n\nFloating point money rounds.\n\nApproved-by: bob\nApproved-by: carol\n"
     );
     assert_eq!(demo.hub.tip(REPO, "main"), sha);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_pull_requests_land_in_the_order_they_were_labelled() {
+    let land = Land::start_with(&[("LANDQ_REPOS", REPO), ("LANDQ_RECONCILE_INTERVAL", "1")]).await;
+    let first_opened = land.pull_changing("a", &[("docs/a.md", Some("# A\n"))]);
+    let second_opened = land.pull_changing("b", &[("docs/b.md", Some("# B\n"))]);
+    for pr in [first_opened, second_opened] {
+        land.hub.review(REPO, pr, "bob", "APPROVED");
+    }
+    // The later pull request is labelled first; no delivery arrives.
+    land.hub.label(REPO, second_opened, LABEL, "dan");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    land.hub.label(REPO, first_opened, LABEL, "dan");
+
+    land.until("both lands", |hub| {
+        hub.pull_state(REPO, first_opened).2.is_some()
+            && hub.pull_state(REPO, second_opened).2.is_some()
+    })
+    .await;
+    let first_squash = land.hub.pull_state(REPO, second_opened).2.unwrap();
+    let main = land.hub.tip(REPO, "main");
+    assert_eq!(land.hub.pull_state(REPO, first_opened).2.unwrap(), main);
+    let (_, parents) = land.hub.commit_message(REPO, &main);
+    assert_eq!(parents, [first_squash], "labelled first, landed first");
 }

@@ -38,5 +38,8 @@ async fn the_worker_alone_serves_its_probes() {
     assert_eq!(worker.get(&client, "/healthz").await, "ok\n");
     assert_eq!(worker.get(&client, "/readyz").await, "ready\n");
     let metrics = worker.get(&client, "/metrics").await;
-    assert!(metrics.contains("landq_queue_wait_seconds_count 0"), "{metrics}");
+    assert!(
+        metrics.contains("landq_queue_wait_seconds_count 0"),
+        "{metrics}"
+    );
 }

@@ -103,8 +103,8 @@ struct Pull {
     open: bool,
     merge_commit: Option<String>,
     labels: Vec<String>,
-    /// (event, actor, label)
-    events: Vec<(String, String, String)>,
+    /// (event, actor, label, created_at)
+    events: Vec<(String, String, String, String)>,
     /// (reviewer, state, commit)
     reviews: Vec<(String, String, String)>,
 }
@@ -260,8 +260,9 @@ impl Hub {
         if !pull.labels.iter().any(|l| l == label) {
             pull.labels.push(label.into());
         }
+        let at = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
         pull.events
-            .push(("labeled".into(), actor.into(), label.into()));
+            .push(("labeled".into(), actor.into(), label.into(), at));
         pull_event(r, repo, pr, "labeled", actor, Some(label))
     }
 
@@ -312,8 +313,8 @@ impl Hub {
             .to_string()
     }
 
-    /// The full message of commit `sha`, and its parent count.
-    pub fn commit_message(&self, repo: &str, sha: &str) -> (String, usize) {
+    /// The full message of commit `sha`, and its parents.
+    pub fn commit_message(&self, repo: &str, sha: &str) -> (String, Vec<String>) {
         let mut world = self.world();
         let commit = world
             .repo(repo)
@@ -322,7 +323,7 @@ impl Hub {
             .unwrap();
         (
             commit.message().unwrap_or("").to_owned(),
-            commit.parent_count(),
+            commit.parent_ids().map(|id| id.to_string()).collect(),
         )
     }
 

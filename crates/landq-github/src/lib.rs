@@ -240,6 +240,15 @@ pub struct FileAtRef {
     pub blob_sha: String,
 }
 
+/// Who applied a label, and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Labeled {
+    /// Their login.
+    pub login: String,
+    /// When (ms since the epoch), if GitHub said.
+    pub at_ms: Option<i64>,
+}
+
 /// A file in a directory listing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirEntry {
@@ -444,8 +453,9 @@ impl Repo {
         Ok(raw.permission())
     }
 
-    /// Who applied `label` most recently, from the pull request's events.
-    pub async fn labeler(&self, number: u64, label: &str) -> Result<Option<String>, GitHubError> {
+    /// Who applied `label` most recently, and when, from the pull request's
+    /// events.
+    pub async fn labeler(&self, number: u64, label: &str) -> Result<Option<Labeled>, GitHubError> {
         let mut last = None;
         for page in 1.. {
             let batch: Vec<models::IssueEvent> = self
@@ -455,7 +465,15 @@ impl Repo {
             for event in batch {
                 if event.event == "labeled" && event.label.as_ref().is_some_and(|l| l.name == label)
                 {
-                    last = event.actor.map(|a| a.login);
+                    last = event.actor.map(|a| Labeled {
+                        login: a.login,
+                        at_ms: event
+                            .created_at
+                            .as_deref()
+                            .and_then(|t| humantime::parse_rfc3339(t).ok())
+                            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                            .map(|d| d.as_millis() as i64),
+                    });
                 }
             }
             if done {

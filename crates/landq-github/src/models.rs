@@ -170,6 +170,7 @@ pub struct IssueEvent {
     pub event: String,
     pub actor: Option<Account>,
     pub label: Option<Name>,
+    pub created_at: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -299,7 +299,8 @@ async fn reads_reviews_files_rules_permission_teams_labeler_and_checks() {
             {"event": "labeled", "actor": {"login": "eve"}, "label": {"name": "land requested"}},
             {"event": "labeled", "actor": {"login": "bob"}, "label": {"name": "bug"}},
             {"event": "unlabeled", "actor": {"login": "eve"}, "label": {"name": "land requested"}},
-            {"event": "labeled", "actor": {"login": "bob"}, "label": {"name": "land requested"}}
+            {"event": "labeled", "actor": {"login": "bob"}, "label": {"name": "land requested"},
+             "created_at": "2026-11-23T10:00:01Z"}
         ]),
     );
     stub.on(
@@ -361,8 +362,11 @@ async fn reads_reviews_files_rules_permission_teams_labeler_and_checks() {
     );
     assert!(!repo.is_team_member("acme", "eng", "zed").await.unwrap());
     assert_eq!(
-        repo.labeler(42, "land requested").await.unwrap().as_deref(),
-        Some("bob")
+        repo.labeler(42, "land requested").await.unwrap(),
+        Some(landq_github::Labeled {
+            login: "bob".into(),
+            at_ms: Some(1_795_428_001_000)
+        })
     );
 
     let checks = repo.checks("h1").await.unwrap();

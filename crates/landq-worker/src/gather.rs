@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use landq_github::{GitHubError, PullView, Repo};
+use landq_github::{GitHubError, Repo};
 use landq_policy::{
     Facts, Labeler, Owner, RULES_PATH, Rules, RulesErrors, SETTINGS_PATH, Settings, SettingsError,
     Teams, approvers,
@@ -76,8 +76,10 @@ fn remember<T>(map: &Mutex<HashMap<String, T>>, sha: &str, value: T) {
 pub struct Gathered {
     /// Input to `decide`.
     pub facts: Facts,
-    /// The pull request as read (merge commit, file count).
-    pub view: PullView,
+    /// The squash commit, when the pull request is merged.
+    pub merge_commit_sha: Option<String>,
+    /// When the land label was applied (ms since the epoch), if GitHub said.
+    pub labeled_at_ms: Option<i64>,
     /// Blob SHA of the base branch's rules file, for the audit record.
     pub rules_sha: Option<String>,
     /// The land label in force for this repository.
@@ -121,10 +123,11 @@ pub async fn gather(repo: &Repo, number: u64, cache: &FileCache) -> Result<Gathe
         repo.labeler(number, &in_force.label),
         checks,
     )?;
+    let labeled_at_ms = labeler.as_ref().and_then(|l| l.at_ms);
     let labeler = match labeler {
-        Some(login) => Some(Labeler {
-            permission: repo.permission(&login).await?,
-            login,
+        Some(labeled) => Some(Labeler {
+            permission: repo.permission(&labeled.login).await?,
+            login: labeled.login,
         }),
         None => None,
     };
@@ -152,13 +155,13 @@ pub async fn gather(repo: &Repo, number: u64, cache: &FileCache) -> Result<Gathe
         }
     }
 
+    let default_branch = view
+        .default_branch
+        .unwrap_or_else(|| view.pull.base.clone());
     Ok(Gathered {
         facts: Facts {
-            pull: view.pull.clone(),
-            default_branch: view
-                .default_branch
-                .clone()
-                .unwrap_or_else(|| view.pull.base.clone()),
+            pull: view.pull,
+            default_branch,
             files,
             reviews,
             teams,
@@ -169,7 +172,8 @@ pub async fn gather(repo: &Repo, number: u64, cache: &FileCache) -> Result<Gathe
         },
         rules_sha,
         label: in_force.label,
-        view,
+        merge_commit_sha: view.merge_commit_sha,
+        labeled_at_ms,
     })
 }
 

@@ -173,7 +173,7 @@ impl Lander {
         entry: Option<QueueEntry>,
     ) -> Result<Outcome, ProcessError> {
         let pull = &gathered.facts.pull;
-        let sha = gathered.view.merge_commit_sha.clone().unwrap_or_default();
+        let sha = gathered.merge_commit_sha.clone().unwrap_or_default();
         match entry {
             Some(entry)
                 if entry.state == EntryState::Landing
@@ -366,7 +366,8 @@ fn new_entry(repo: &str, gathered: &Gathered) -> QueueEntry {
             .as_ref()
             .map(|l| l.login.clone())
             .unwrap_or_default(),
-        requested_at_ms: now,
+        // Lands are ordered by when the label went on, not when landq heard.
+        requested_at_ms: gathered.labeled_at_ms.unwrap_or(now),
         state: EntryState::Queued,
         head_sha: Some(pull.head_sha.clone()),
         attempts: 0,

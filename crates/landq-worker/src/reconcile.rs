@@ -1,13 +1,19 @@
 //! The periodic reconcile: GitHub does not retry a failed delivery, so every
 //! interval landq lists the open pull requests carrying the land label in each
 //! repository it serves and publishes a nudge for each. Whatever a lost
-//! delivery would have stranded lands on the next pass.
+//! delivery would have stranded lands on the next pass. Nudges go out in the
+//! order the label was applied (from the store, or for pull requests it has
+//! never seen, from GitHub's label events), so ready pull requests land in
+//! that order.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use landq_bus::{Bus, Envelope, Published};
 use landq_github::{GitHub, GitHubError, Repo};
+use landq_store::Store;
+
+use crate::land::ProcessError;
 use landq_policy::settings::{DEFAULT_LABEL, SETTINGS_PATH, Settings};
 use tokio::sync::watch;
 
@@ -27,12 +33,13 @@ pub enum Repositories {
 pub async fn run(
     github: Arc<GitHub>,
     bus: Arc<dyn Bus>,
+    store: Arc<dyn Store>,
     repositories: Repositories,
     interval: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        match once(&github, bus.as_ref(), &repositories).await {
+        match once(&github, bus.as_ref(), store.as_ref(), &repositories).await {
             Ok(nudged) => tracing::info!(nudged, "reconcile pass done"),
             Err(err) => tracing::warn!(error = %err, "reconcile pass failed; next pass will retry"),
         }
@@ -47,8 +54,9 @@ pub async fn run(
 pub async fn once(
     github: &GitHub,
     bus: &dyn Bus,
+    store: &dyn Store,
     repositories: &Repositories,
-) -> Result<usize, GitHubError> {
+) -> Result<usize, ProcessError> {
     let targets: Vec<(Option<u64>, String)> = match repositories {
         Repositories::Listed(names) => names.iter().map(|n| (None, n.clone())).collect(),
         Repositories::Installations => {
@@ -68,7 +76,29 @@ pub async fn once(
     for (installation, name) in targets {
         let repo = github.repo(installation, &name)?;
         let label = label_of(&repo).await?;
-        for pr in repo.open_with_label(&label).await? {
+        let mut prs = repo.open_with_label(&label).await?;
+        let mut requested: std::collections::HashMap<u64, i64> = store
+            .entries(&name)
+            .await?
+            .into_iter()
+            .map(|e| (e.pr, e.requested_at_ms))
+            .collect();
+        let unseen: Vec<u64> = prs
+            .iter()
+            .copied()
+            .filter(|pr| !requested.contains_key(pr))
+            .collect();
+        // Order matters only among several: then ask GitHub when the label
+        // went on the ones the store has never seen.
+        if unseen.len() > 1 || (!unseen.is_empty() && !requested.is_empty()) {
+            for pr in unseen {
+                if let Some(at) = repo.labeler(pr, &label).await?.and_then(|l| l.at_ms) {
+                    requested.insert(pr, at);
+                }
+            }
+        }
+        prs.sort_by_key(|pr| (requested.get(pr).copied().unwrap_or(i64::MAX), *pr));
+        for pr in prs {
             let envelope = Envelope {
                 // One nudge per pull request per minute, however often passes run.
                 delivery: format!("reconcile:{name}:{pr}:{}", now.as_secs() / 60),

@@ -311,6 +311,7 @@ impl ReconcileArgs {
         &self,
         github: Arc<landq_github::GitHub>,
         bus: Arc<dyn Bus>,
+        store: Arc<dyn landq_store::Store>,
         stop: tokio::sync::watch::Receiver<bool>,
     ) -> Option<tokio::task::JoinHandle<()>> {
         use landq_worker::reconcile::{self, Repositories};
@@ -331,6 +332,7 @@ impl ReconcileArgs {
         Some(tokio::spawn(reconcile::run(
             github,
             bus,
+            store,
             repositories,
             interval,
             stop,

@@ -246,8 +246,8 @@ impl Repo {
                 let Some(pull) = number(n).and_then(|n| self.pulls.get(&n)) else {
                     return not_found();
                 };
-                page(pull.events.iter().map(|(event, actor, label)| {
-                    json!({"event": event, "actor": {"login": actor}, "label": {"name": label}})
+                page(pull.events.iter().map(|(event, actor, label, at)| {
+                    json!({"event": event, "actor": {"login": actor}, "label": {"name": label}, "created_at": at})
                 }).collect())
             }
             ("GET", ["issues"]) => {

@@ -2,6 +2,8 @@
 
 use landq_bus::embedded::{self, EmbeddedBus};
 use landq_fake_github::Stub;
+use landq_store::sqlite::SqliteStore;
+use landq_store::{EntryState, QueueEntry, Store};
 use landq_worker::reconcile::{Repositories, once};
 use serde_json::json;
 use tempfile::TempDir;
@@ -22,6 +24,7 @@ async fn nudges_each_open_labeled_pull_request_once_per_minute() {
     let github = github(&stub).await;
     let dir = TempDir::new().unwrap();
     let bus = EmbeddedBus::open(dir.path(), embedded::DEFAULT_LEASE).unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
     let repos = Repositories::Listed(vec!["acme/app".into()]);
 
     let minute = || {
@@ -32,7 +35,7 @@ async fn nudges_each_open_labeled_pull_request_once_per_minute() {
             / 60
     };
     let first_minute = minute();
-    assert_eq!(once(&github, &bus, &repos).await.unwrap(), 1);
+    assert_eq!(once(&github, &bus, &store, &repos).await.unwrap(), 1);
     let nudges = embedded::list(dir.path()).unwrap();
     assert_eq!(nudges.len(), 1);
     assert_eq!(
@@ -44,9 +47,68 @@ async fn nudges_each_open_labeled_pull_request_once_per_minute() {
         ("acme/app", vec![7], "reconcile")
     );
     // A second pass within the same minute publishes nothing new.
-    let again = once(&github, &bus, &repos).await.unwrap();
+    let again = once(&github, &bus, &store, &repos).await.unwrap();
     if minute() == first_minute {
         assert_eq!(again, 0);
         assert_eq!(embedded::list(dir.path()).unwrap().len(), 1);
     }
+}
+
+fn entry(pr: u64, requested_at_ms: i64) -> QueueEntry {
+    QueueEntry {
+        repo: "acme/app".into(),
+        pr,
+        base: "main".into(),
+        requested_by: "dan".into(),
+        requested_at_ms,
+        state: EntryState::Waiting,
+        head_sha: None,
+        attempts: 0,
+        reasons: Vec::new(),
+        updated_at_ms: requested_at_ms,
+    }
+}
+
+#[tokio::test]
+async fn nudges_in_the_order_the_label_was_applied() {
+    let stub = Stub::default();
+    // GitHub lists the newest pull request first.
+    stub.on(
+        "GET /repos/acme/app/issues?state=open&labels=land%20requested&per_page=100&page=1",
+        200,
+        json!([
+            {"number": 12, "pull_request": {}},
+            {"number": 11, "pull_request": {}},
+            {"number": 10, "pull_request": {}},
+            {"number": 9, "pull_request": {}}
+        ]),
+    );
+    // 12 was labelled at 1.5 s, 9 has no label event GitHub still lists.
+    stub.on(
+        "GET /repos/acme/app/issues/12/events?per_page=100&page=1",
+        200,
+        json!([{"event": "labeled", "actor": {"login": "dan"},
+                "label": {"name": "land requested"}, "created_at": "1970-01-01T00:00:01.500Z"}]),
+    );
+    stub.on(
+        "GET /repos/acme/app/issues/9/events?per_page=100&page=1",
+        200,
+        json!([]),
+    );
+    let github = github(&stub).await;
+    let dir = TempDir::new().unwrap();
+    let bus = EmbeddedBus::open(dir.path(), embedded::DEFAULT_LEASE).unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    // 11 was labelled before 10; 12 and 9 were never seen (lost deliveries).
+    store.put_entry(&entry(10, 2_000)).await.unwrap();
+    store.put_entry(&entry(11, 1_000)).await.unwrap();
+
+    let repos = Repositories::Listed(vec!["acme/app".into()]);
+    assert_eq!(once(&github, &bus, &store, &repos).await.unwrap(), 4);
+    let order: Vec<u64> = embedded::list(dir.path())
+        .unwrap()
+        .iter()
+        .map(|e| e.prs[0])
+        .collect();
+    assert_eq!(order, [11, 12, 10, 9]);
 }

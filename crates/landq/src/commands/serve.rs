@@ -54,9 +54,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             "landq serve listening: POST /webhook, GET /healthz /readyz /metrics"
         );
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let reconcile = args
-            .reconcile
-            .spawn(github.clone(), bus.clone(), stopped.clone());
+        let reconcile =
+            args.reconcile
+                .spawn(github.clone(), bus.clone(), store.clone(), stopped.clone());
         let mut registry = prometheus_client::registry::Registry::default();
         let metrics = landq_worker::metrics::WorkerMetrics::register(&mut registry);
         let lander = Arc::new(landq_worker::land::Lander::new(

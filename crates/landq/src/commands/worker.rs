@@ -40,7 +40,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             telemetry::shutdown_signal().await;
             let _ = stop.send(true);
         });
-        let reconcile = args.reconcile.spawn(github.clone(), bus.clone(), stopped.clone());
+        let reconcile = args.reconcile.spawn(github.clone(), bus.clone(), store.clone(), stopped.clone());
         let mut registry = prometheus_client::registry::Registry::default();
         let metrics = landq_worker::metrics::WorkerMetrics::register(&mut registry);
         let address = args.listen.address()?;
