@@ -115,20 +115,25 @@ async fn firewall_apply_replaces_the_rules_in_one_batch_ending_in_deny() {
     assert_eq!(rules[3]["priority"], 2147483647);
 }
 
+/// `landq firewall --apply my-proj` with GitHub and App Engine at `url`.
+async fn apply_against(url: &str) -> Output {
+    landq(
+        &["firewall", "--apply", "my-proj"],
+        &[
+            ("LANDQ_GITHUB_API_URL", url),
+            ("LANDQ_APPENGINE_API_URL", url),
+            ("GOOGLE_OAUTH_ACCESS_TOKEN", "t"),
+        ],
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn firewall_refuses_an_empty_range_list_and_a_refused_update() {
     let stub = Stub::default();
     meta(&stub, json!([]));
     let url = stub.start().await;
-    let out = landq(
-        &["firewall", "--apply", "my-proj"],
-        &[
-            ("LANDQ_GITHUB_API_URL", &url),
-            ("LANDQ_APPENGINE_API_URL", &url),
-            ("GOOGLE_OAUTH_ACCESS_TOKEN", "t"),
-        ],
-    )
-    .await;
+    let out = apply_against(&url).await;
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
@@ -146,15 +151,7 @@ async fn firewall_refuses_an_empty_range_list_and_a_refused_update() {
         json!({"error": {"message": "The caller does not have permission"}}),
     );
     let url = stub.start().await;
-    let out = landq(
-        &["firewall", "--apply", "my-proj"],
-        &[
-            ("LANDQ_GITHUB_API_URL", &url),
-            ("LANDQ_APPENGINE_API_URL", &url),
-            ("GOOGLE_OAUTH_ACCESS_TOKEN", "t"),
-        ],
-    )
-    .await;
+    let out = apply_against(&url).await;
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
