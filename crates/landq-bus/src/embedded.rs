@@ -336,18 +336,9 @@ impl Writer {
                         Done::Unit(reply) => drop(reply.send(Err(fail()))),
                     }
                 }
-                // Operations after the failing one were never applied: their
-                // senders are dropped with `batch`, which callers see as Closed
-                // unless we answer them too.
-                for op in batch.drain(..) {
-                    match op {
-                        Op::Publish { reply, .. } => drop(reply.send(Err(fail()))),
-                        Op::Take { reply, .. } => drop(reply.send(Err(fail()))),
-                        Op::Ack { reply, .. } | Op::Nack { reply, .. } => {
-                            drop(reply.send(Err(fail())))
-                        }
-                    }
-                }
+                // The failing operation and those after it were dropped with
+                // the transaction (`drain` drops what it did not yield): their
+                // callers see `BusError::Closed`, an error all the same.
             }
         }
     }
