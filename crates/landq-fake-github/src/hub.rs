@@ -56,7 +56,7 @@ pub struct Hub {
     url: String,
 }
 
-/// A request as seen: method, path (no query), authorization header.
+/// A request as seen: method, path (no query), body and the answer's status.
 #[derive(Clone, Debug)]
 pub struct Seen {
     /// `GET`, `PUT`, ...

@@ -1,9 +1,12 @@
-//! A scripted fake of GitHub's REST API on a loopback port, for tests.
+//! Fakes of GitHub's REST API on a loopback port, for tests and the README's
+//! walkthrough. Test support only: no shipped binary depends on this crate.
 //!
-//! Each `METHOD /path?query` gets a queue of scripted answers (the last one
-//! repeats); anything unscripted is `404 Not Found`. Every request is
-//! recorded, so tests can assert what was sent and how often. Test support
-//! only: no shipped binary depends on this crate.
+//! - [`hub`]: a stateful fake backed by real git repositories, with fault
+//!   injection and request counting; [`demo`] is the walkthrough on it.
+//! - [`Stub`] (this module): scripted answers. Each `METHOD /path?query`
+//!   gets a queue of answers (the last one repeats); anything unscripted is
+//!   `404 Not Found`. Every request is recorded, so tests can assert what
+//!   was sent and how often; [`scenario`] scripts one pull request.
 
 #![deny(missing_docs)]
 
