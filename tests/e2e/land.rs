@@ -544,6 +544,10 @@ async fn as_a_github_app_it_exchanges_tokens_and_reports_with_check_runs() {
     land.landed(pr).await;
     let head = land.hub.tip(REPO, "f");
     assert_eq!(land.hub.feedback(REPO, &head).unwrap().0, "success");
+    // One check run on the head, taken from waiting to landed.
+    let runs = land.hub.check_runs(REPO, &head, "landq");
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["conclusion"], "success");
     assert!(land.hub.tokens_issued() >= 1);
     assert_eq!(
         land.hub

@@ -349,6 +349,18 @@ impl Hub {
         (pull.labels.clone(), pull.open, pull.merge_commit.clone())
     }
 
+    /// The check runs named `name` on `sha`, as last updated.
+    pub fn check_runs(&self, repo: &str, sha: &str, name: &str) -> Vec<Value> {
+        let mut world = self.world();
+        world
+            .repo(repo)
+            .check_runs
+            .iter()
+            .filter(|r| r["head_sha"] == sha && r["name"] == name)
+            .cloned()
+            .collect()
+    }
+
     /// Comments on the pull request, oldest first.
     pub fn comments(&self, repo: &str, pr: u64) -> Vec<String> {
         let mut world = self.world();

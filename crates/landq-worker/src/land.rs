@@ -5,7 +5,8 @@
 //! a pull request found merged while its entry says `landing` (the worker
 //! died after the merge call) is recorded as landed, not merged again.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use landq_github::{CheckRunUpdate, GitHub, GitHubError, MergeOutcome, Repo};
@@ -17,6 +18,9 @@ use crate::metrics::WorkerMetrics;
 
 /// The name of landq's check run (or commit status context).
 pub const CHECK_NAME: &str = "landq";
+
+/// Check run ids remembered before the map starts afresh.
+const MAX_CHECK_RUNS: usize = 10_000;
 
 /// How often one nudge re-evaluates after the head moved under a merge.
 const HEAD_MOVES: usize = 3;
@@ -53,6 +57,9 @@ pub struct Lander {
     github: Arc<GitHub>,
     store: Arc<dyn Store>,
     files: FileCache,
+    /// The `landq` check run per (repository, head SHA), updated in place
+    /// as the state changes (App auth).
+    check_runs: Mutex<HashMap<(String, String), u64>>,
     metrics: WorkerMetrics,
 }
 
@@ -63,8 +70,13 @@ impl Lander {
             github,
             store,
             files: FileCache::default(),
+            check_runs: Mutex::default(),
             metrics,
         }
+    }
+
+    fn runs(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), u64>> {
+        self.check_runs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The worker's metrics.
@@ -308,10 +320,20 @@ impl Lander {
                 title,
                 summary,
             };
-            client
-                .create_check_run(sha, CHECK_NAME, &update)
-                .await
-                .map(drop)
+            let key = (client.name().to_owned(), sha.to_owned());
+            let known = self.runs().get(&key).copied();
+            match known {
+                Some(id) => client.update_check_run(id, &update).await,
+                None => {
+                    let id = client.create_check_run(sha, CHECK_NAME, &update).await?;
+                    let mut runs = self.runs();
+                    if runs.len() >= MAX_CHECK_RUNS {
+                        runs.clear();
+                    }
+                    runs.insert(key, id);
+                    Ok(())
+                }
+            }
         } else {
             let description = if summary.is_empty() {
                 title
