@@ -164,19 +164,6 @@ impl World {
         query: &HashMap<String, String>,
         body: &Value,
     ) -> Answer {
-        let page = |items: Vec<Value>| -> Answer {
-            let per_page: usize = query
-                .get("per_page")
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(30);
-            let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
-            let slice: Vec<Value> = items
-                .into_iter()
-                .skip((page - 1) * per_page)
-                .take(per_page)
-                .collect();
-            (StatusCode::OK, Value::Array(slice))
-        };
         match (method.as_str(), segments) {
             ("GET", ["orgs", org, "teams", slug, "memberships", login]) => {
                 match self.teams.get(&format!("{org}/{slug}")) {
@@ -192,27 +179,49 @@ impl World {
                 let Some(repo) = self.repos.get_mut(&full) else {
                     return not_found();
                 };
-                repo.route(&full, method.as_str(), rest, query, body, next_id, page)
+                let call = Call {
+                    method: method.as_str(),
+                    query,
+                    body,
+                };
+                repo.route(&full, &call, rest, next_id)
             }
             _ => not_found(),
         }
     }
 }
 
+/// One request to a repository route.
+struct Call<'a> {
+    method: &'a str,
+    query: &'a HashMap<String, String>,
+    body: &'a Value,
+}
+
+impl Call<'_> {
+    /// The `page` of `items` the query asks for (`per_page`, `page`).
+    fn page(&self, items: Vec<Value>) -> Answer {
+        let number = |key: &str, default| {
+            self.query
+                .get(key)
+                .and_then(|p| p.parse::<usize>().ok())
+                .unwrap_or(default)
+        };
+        let (per_page, page) = (number("per_page", 30), number("page", 1).max(1));
+        let slice: Vec<Value> = items
+            .into_iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .collect();
+        (StatusCode::OK, Value::Array(slice))
+    }
+}
+
 impl Repo {
-    #[allow(clippy::too_many_arguments)]
-    fn route(
-        &mut self,
-        full: &str,
-        method: &str,
-        rest: &[&str],
-        query: &HashMap<String, String>,
-        body: &Value,
-        next_id: &mut u64,
-        page: impl Fn(Vec<Value>) -> Answer,
-    ) -> Answer {
+    fn route(&mut self, full: &str, call: &Call<'_>, rest: &[&str], next_id: &mut u64) -> Answer {
+        let (query, body) = (call.query, call.body);
         let number = |n: &str| n.parse::<u64>().ok();
-        match (method, rest) {
+        match (call.method, rest) {
             ("GET", ["pulls", n]) => match number(n).filter(|n| self.pulls.contains_key(n)) {
                 Some(n) => (StatusCode::OK, self.pull_json(full, n)),
                 None => not_found(),
@@ -221,7 +230,7 @@ impl Repo {
                 let Some(pull) = number(n).and_then(|n| self.pulls.get(&n)) else {
                     return not_found();
                 };
-                page(pull.reviews.iter().map(|(user, state, commit)| {
+                call.page(pull.reviews.iter().map(|(user, state, commit)| {
                     json!({"user": {"login": user}, "state": state, "commit_id": commit})
                 }).collect())
             }
@@ -229,7 +238,7 @@ impl Repo {
                 let Some(n) = number(n).filter(|n| self.pulls.contains_key(n)) else {
                     return not_found();
                 };
-                page(
+                call.page(
                     self.files(n)
                         .into_iter()
                         .map(|f| json!({"filename": f, "status": "modified"}))
@@ -246,13 +255,13 @@ impl Repo {
                 let Some(pull) = number(n).and_then(|n| self.pulls.get(&n)) else {
                     return not_found();
                 };
-                page(pull.events.iter().map(|(event, actor, label, at)| {
+                call.page(pull.events.iter().map(|(event, actor, label, at)| {
                     json!({"event": event, "actor": {"login": actor}, "label": {"name": label}, "created_at": at})
                 }).collect())
             }
             ("GET", ["issues"]) => {
                 let label = query.get("labels").cloned().unwrap_or_default();
-                page(
+                call.page(
                     self.pulls
                         .iter()
                         .filter(|(_, p)| p.open && (label.is_empty() || p.labels.contains(&label)))
