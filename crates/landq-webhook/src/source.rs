@@ -5,9 +5,10 @@
 //! client's address and its own to `X-Forwarded-For`
 //! (`[client-supplied…, ] client, load-balancer`). So the client is the
 //! entry `hops` from the end (2 on App Engine); whatever stands before it
-//! was written by the client and is never trusted. Without the header the
-//! peer address itself is the client. When neither is known, the delivery
-//! is refused.
+//! was written by the client and is never trusted. With `hops` 0 (no proxy
+//! in front, where the header is the client's own word) or without the
+//! header, the peer address is the client. When neither is known, the
+//! delivery is refused.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, RwLock};
@@ -29,11 +30,11 @@ pub struct SourceGuard {
 
 impl SourceGuard {
     /// A guard admitting `ranges`, reading the client `hops` entries from
-    /// the end of `X-Forwarded-For` (at least 1).
+    /// the end of `X-Forwarded-For` (0: ignore the header, use the peer).
     pub fn new(ranges: Vec<IpNet>, hops: usize) -> SourceGuard {
         SourceGuard {
             ranges: Arc::new(RwLock::new(ranges)),
-            hops: hops.max(1),
+            hops,
         }
     }
 
@@ -44,7 +45,7 @@ impl SourceGuard {
 
     /// The client address, from `X-Forwarded-For` or else the peer.
     pub fn client(&self, forwarded: Option<&str>, peer: Option<IpAddr>) -> Option<IpAddr> {
-        let Some(forwarded) = forwarded else {
+        let Some(forwarded) = forwarded.filter(|_| self.hops > 0) else {
             return peer;
         };
         let entries: Vec<&str> = forwarded.split(',').map(str::trim).collect();
@@ -129,6 +130,16 @@ mod tests {
         );
         assert_eq!(g.client(Some("garbage, x"), None), None);
         assert_eq!(g.client(None, None), None);
+    }
+
+    #[test]
+    fn without_a_proxy_the_header_is_ignored() {
+        let direct = SourceGuard::new(vec!["192.30.252.0/22".parse().unwrap()], 0);
+        let peer: IpAddr = "203.0.113.7".parse().unwrap();
+        assert_eq!(
+            direct.client(Some("192.30.252.9, 192.30.252.9"), Some(peer)),
+            Some(peer)
+        );
     }
 
     #[test]

@@ -352,7 +352,8 @@ pub struct SourceArgs {
     #[arg(long, env = "LANDQ_GITHUB_HOOKS_REFRESH", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..))]
     pub github_hooks_refresh: u64,
     /// `X-Forwarded-For` entries from the end to the client's (App Engine
-    /// appends the client and its load balancer: 2).
+    /// appends the client and its load balancer: 2; no proxy in front: 0,
+    /// the header is ignored and the peer address is the client).
     #[arg(long, env = "LANDQ_FORWARDED_HOPS", default_value_t = 2)]
     pub forwarded_hops: usize,
     /// The GitHub REST API whose /meta lists the webhook ranges.
