@@ -149,14 +149,15 @@ impl SecretArgs {
 #[derive(Debug, clap::Args)]
 pub struct ListenArgs {
     /// Address to listen on. Default: 0.0.0.0:$PORT when PORT is set (as on
-    /// App Engine), otherwise 127.0.0.1:3000.
+    /// App Engine), otherwise 127.0.0.1:3000 (`landq worker` alone: 3001, so
+    /// it can run beside `landq webhook`).
     #[arg(long, env = "LANDQ_LISTEN")]
     pub listen: Option<SocketAddr>,
 }
 
 impl ListenArgs {
-    /// The address, with the documented defaults.
-    pub fn address(&self) -> anyhow::Result<SocketAddr> {
+    /// The address, with the documented defaults (`local_port` without PORT).
+    pub fn address(&self, local_port: u16) -> anyhow::Result<SocketAddr> {
         if let Some(addr) = self.listen {
             return Ok(addr);
         }
@@ -167,7 +168,7 @@ impl ListenArgs {
                     .with_context(|| format!("PORT `{port}` is not a port number"))?;
                 Ok(SocketAddr::from(([0, 0, 0, 0], port)))
             }
-            Err(_) => Ok(SocketAddr::from(([127, 0, 0, 1], 3000))),
+            Err(_) => Ok(SocketAddr::from(([127, 0, 0, 1], local_port))),
         }
     }
 }

@@ -37,7 +37,7 @@ pub struct Args {
 /// deliveries and lands finish, then the process exits 0.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let secret = args.secret.load()?;
-    let address = args.listen.address()?;
+    let address = args.listen.address(3000)?;
     let guard = args.source.guard()?;
     tokio::runtime::Runtime::new()?.block_on(async {
         // octocrab needs a runtime; nothing is opened before this validates.

@@ -23,7 +23,7 @@ pub struct Args {
 /// Runs the command until SIGTERM.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let secret = args.secret.load()?;
-    let address = args.listen.address()?;
+    let address = args.listen.address(3000)?;
     let guard = args.source.guard()?;
     telemetry::init();
     tokio::runtime::Runtime::new()?.block_on(async {

@@ -43,7 +43,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let reconcile = args.reconcile.spawn(github.clone(), bus.clone(), store.clone(), stopped.clone());
         let mut registry = prometheus_client::registry::Registry::default();
         let metrics = landq_worker::metrics::WorkerMetrics::register(&mut registry);
-        let address = args.listen.address()?;
+        let address = args.listen.address(3001)?;
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .with_context(|| format!("cannot listen on {address}"))?;
