@@ -5,10 +5,12 @@
 //! applied the label and (only when required) checks; then the labeler's
 //! permission and the team memberships that could satisfy an owner.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use landq_github::{GitHubError, Repo};
+
+use crate::bounded::Bounded;
 use landq_policy::{
     Facts, Labeler, Owner, RULES_PATH, Rules, RulesErrors, SETTINGS_PATH, Settings, SettingsError,
     Teams, approvers,
@@ -19,10 +21,18 @@ const CACHED_VERSIONS: usize = 64;
 
 /// The base branch's rules and settings by blob SHA: each version is read
 /// and parsed once, however many pull requests it judges.
-#[derive(Default)]
 pub struct FileCache {
-    rules: Mutex<HashMap<String, Result<Arc<Rules>, RulesErrors>>>,
-    settings: Mutex<HashMap<String, Result<Settings, SettingsError>>>,
+    rules: Bounded<String, Result<Arc<Rules>, RulesErrors>>,
+    settings: Bounded<String, Result<Settings, SettingsError>>,
+}
+
+impl Default for FileCache {
+    fn default() -> Self {
+        FileCache {
+            rules: Bounded::new(CACHED_VERSIONS),
+            settings: Bounded::new(CACHED_VERSIONS),
+        }
+    }
 }
 
 impl FileCache {
@@ -32,16 +42,11 @@ impl FileCache {
         repo: &Repo,
         sha: Option<&str>,
     ) -> Result<Result<Arc<Rules>, RulesErrors>, GitHubError> {
-        let Some(sha) = sha else {
-            return Ok(Ok(Arc::new(Rules::empty())));
-        };
-        if let Some(rules) = self.rules.lock().expect("not poisoned").get(sha) {
-            return Ok(rules.clone());
-        }
-        let file = repo.blob(sha).await?;
-        let rules = Rules::parse(&file.text).map(Arc::new);
-        remember(&self.rules, sha, rules.clone());
-        Ok(rules)
+        let absent = || Ok(Arc::new(Rules::empty()));
+        version(&self.rules, repo, sha, absent, |text| {
+            Rules::parse(text).map(Arc::new)
+        })
+        .await
     }
 
     /// The settings of blob `sha` (none: defaults).
@@ -50,25 +55,29 @@ impl FileCache {
         repo: &Repo,
         sha: Option<&str>,
     ) -> Result<Result<Settings, SettingsError>, GitHubError> {
-        let Some(sha) = sha else {
-            return Ok(Ok(Settings::default()));
-        };
-        if let Some(settings) = self.settings.lock().expect("not poisoned").get(sha) {
-            return Ok(settings.clone());
-        }
-        let file = repo.blob(sha).await?;
-        let settings = Settings::parse(&file.text);
-        remember(&self.settings, sha, settings.clone());
-        Ok(settings)
+        let absent = || Ok(Settings::default());
+        version(&self.settings, repo, sha, absent, Settings::parse).await
     }
 }
 
-fn remember<T>(map: &Mutex<HashMap<String, T>>, sha: &str, value: T) {
-    let mut map = map.lock().expect("not poisoned");
-    if map.len() >= CACHED_VERSIONS {
-        map.clear();
+/// Version `sha` of a file parsed by `parse`, read only when new to `cache`;
+/// `absent` when the file does not exist.
+async fn version<T: Clone>(
+    cache: &Bounded<String, T>,
+    repo: &Repo,
+    sha: Option<&str>,
+    absent: impl FnOnce() -> T,
+    parse: impl FnOnce(&str) -> T,
+) -> Result<T, GitHubError> {
+    let Some(sha) = sha else {
+        return Ok(absent());
+    };
+    if let Some(parsed) = cache.get(sha) {
+        return Ok(parsed);
     }
-    map.insert(sha.to_owned(), value);
+    let parsed = parse(&repo.blob(sha).await?.text);
+    cache.insert(sha.to_owned(), parsed.clone());
+    Ok(parsed)
 }
 
 /// The facts of one pull request, and what acting on them needs besides.

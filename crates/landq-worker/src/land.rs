@@ -5,14 +5,14 @@
 //! a pull request found merged while its entry says `landing` (the worker
 //! died after the merge call) is recorded as landed, not merged again.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use landq_github::{CheckRunUpdate, GitHub, GitHubError, MergeOutcome, Repo};
 use landq_policy::{Decision, Landing, PullState, Reason, decide};
 use landq_store::{EntryState, LandRecord, OwnerRecord, QueueEntry, Store, StoreError};
 
+use crate::bounded::Bounded;
 use crate::gather::{FileCache, Gathered, gather};
 use crate::metrics::WorkerMetrics;
 
@@ -59,7 +59,7 @@ pub struct Lander {
     files: FileCache,
     /// The `landq` check run per (repository, head SHA), updated in place
     /// as the state changes (App auth).
-    check_runs: Mutex<HashMap<(String, String), u64>>,
+    check_runs: Bounded<(String, String), u64>,
     metrics: WorkerMetrics,
 }
 
@@ -70,13 +70,9 @@ impl Lander {
             github,
             store,
             files: FileCache::default(),
-            check_runs: Mutex::default(),
+            check_runs: Bounded::new(MAX_CHECK_RUNS),
             metrics,
         }
-    }
-
-    fn runs(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), u64>> {
-        self.check_runs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The worker's metrics.
@@ -321,16 +317,11 @@ impl Lander {
                 summary,
             };
             let key = (client.name().to_owned(), sha.to_owned());
-            let known = self.runs().get(&key).copied();
-            match known {
+            match self.check_runs.get(&key) {
                 Some(id) => client.update_check_run(id, &update).await,
                 None => {
                     let id = client.create_check_run(sha, CHECK_NAME, &update).await?;
-                    let mut runs = self.runs();
-                    if runs.len() >= MAX_CHECK_RUNS {
-                        runs.clear();
-                    }
-                    runs.insert(key, id);
+                    self.check_runs.insert(key, id);
                     Ok(())
                 }
             }

@@ -12,6 +12,7 @@
 
 #![deny(missing_docs)]
 
+mod bounded;
 pub mod consume;
 pub mod gather;
 pub mod land;
