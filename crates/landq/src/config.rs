@@ -13,6 +13,11 @@ use landq_bus::embedded::{self, EmbeddedBus};
 use landq_bus::pubsub::{PubSubBus, PubSubConfig};
 use landq_webhook::WebhookSecret;
 
+/// The value of environment variable `name`, unless it is unset or empty.
+pub fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
 /// Which bus to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum BusKind {
@@ -121,9 +126,7 @@ pub struct SecretArgs {
 impl SecretArgs {
     /// Reads and validates the secret.
     pub fn load(&self) -> anyhow::Result<WebhookSecret> {
-        let from_env = std::env::var("LANDQ_WEBHOOK_SECRET")
-            .ok()
-            .filter(|s| !s.is_empty());
+        let from_env = env_value("LANDQ_WEBHOOK_SECRET");
         let secret = match (from_env, &self.webhook_secret_file) {
             (Some(_), Some(_)) => {
                 bail!("both LANDQ_WEBHOOK_SECRET and LANDQ_WEBHOOK_SECRET_FILE are set: keep one")
@@ -173,9 +176,9 @@ impl ListenArgs {
     }
 }
 
-/// How landq reaches GitHub.
+/// Which GitHub: its REST API, for the client and for `/meta`.
 #[derive(Debug, clap::Args)]
-pub struct GitHubArgs {
+pub struct GitHubApi {
     /// The GitHub REST API (any GitHub-compatible API).
     #[arg(
         long = "github-api-url",
@@ -183,6 +186,13 @@ pub struct GitHubArgs {
         default_value = "https://api.github.com"
     )]
     pub api_url: String,
+}
+
+/// How landq reaches GitHub.
+#[derive(Debug, clap::Args)]
+pub struct GitHubArgs {
+    #[command(flatten)]
+    pub api: GitHubApi,
     /// GitHub App id (with LANDQ_GITHUB_APP_KEY or --github-app-key-file).
     #[arg(long = "github-app-id", env = "LANDQ_GITHUB_APP_ID")]
     pub app_id: Option<u64>,
@@ -201,12 +211,8 @@ impl GitHubArgs {
     /// or `LANDQ_GITHUB_APP_KEY_FILE`.
     pub fn client(&self) -> anyhow::Result<landq_github::GitHub> {
         use landq_github::Auth;
-        let token = std::env::var("LANDQ_GITHUB_TOKEN")
-            .ok()
-            .filter(|t| !t.is_empty());
-        let key = std::env::var("LANDQ_GITHUB_APP_KEY")
-            .ok()
-            .filter(|k| !k.is_empty());
+        let token = env_value("LANDQ_GITHUB_TOKEN");
+        let key = env_value("LANDQ_GITHUB_APP_KEY");
         let auth = match (token, self.app_id) {
             (Some(_), Some(_)) => {
                 bail!("both LANDQ_GITHUB_TOKEN and LANDQ_GITHUB_APP_ID are set: keep one")
@@ -237,7 +243,7 @@ impl GitHubArgs {
             ),
         };
         Ok(landq_github::GitHub::new(
-            &self.api_url,
+            &self.api.api_url,
             auth,
             landq_github::retry::RetryPolicy::default(),
         )?)
@@ -357,23 +363,16 @@ pub struct SourceArgs {
     /// the header is ignored and the peer address is the client).
     #[arg(long, env = "LANDQ_FORWARDED_HOPS", default_value_t = 2)]
     pub forwarded_hops: usize,
-    /// The GitHub REST API whose /meta lists the webhook ranges.
-    #[arg(
-        long = "github-meta-api-url",
-        env = "LANDQ_GITHUB_API_URL",
-        default_value = "https://api.github.com"
-    )]
-    pub meta_api_url: String,
 }
 
 impl SourceArgs {
-    /// The guard with GitHub's current ranges, or `None` when not asked for.
-    /// Blocking: call before the runtime starts.
-    pub fn guard(&self) -> anyhow::Result<Option<landq_webhook::SourceGuard>> {
+    /// The guard with the current ranges of `github`, or `None` when not
+    /// asked for. Blocking: call before the runtime starts.
+    pub fn guard(&self, github: &GitHubApi) -> anyhow::Result<Option<landq_webhook::SourceGuard>> {
         if !self.github_hooks_only {
             return Ok(None);
         }
-        let ranges = fetch_ranges(&self.meta_api_url)
+        let ranges = fetch_ranges(&github.api_url)
             .context("--github-hooks-only needs GitHub's webhook ranges")?;
         Ok(Some(landq_webhook::SourceGuard::new(
             ranges,
@@ -383,10 +382,10 @@ impl SourceArgs {
 
     /// Refreshes `guard`'s ranges periodically; a failed refresh keeps the
     /// ranges it has.
-    pub fn spawn_refresh(&self, guard: &Option<landq_webhook::SourceGuard>) {
+    pub fn spawn_refresh(&self, github: &GitHubApi, guard: &Option<landq_webhook::SourceGuard>) {
         let Some(guard) = guard.clone() else { return };
         let every = Duration::from_secs(self.github_hooks_refresh);
-        let api = self.meta_api_url.clone();
+        let api = github.api_url.clone();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
@@ -404,11 +403,6 @@ impl SourceArgs {
 }
 
 fn fetch_ranges(api: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
-    crate::commands::firewall::hook_ranges(api)?
-        .iter()
-        .map(|r| {
-            r.parse()
-                .with_context(|| format!("`{r}` is not a CIDR range"))
-        })
-        .collect()
+    use crate::commands::firewall::{hook_ranges, parse_range};
+    hook_ranges(api)?.iter().map(|r| parse_range(r)).collect()
 }

@@ -11,6 +11,8 @@ use base64::engine::general_purpose::STANDARD;
 use reqwest::blocking::Client;
 use serde::Deserialize;
 
+use crate::config::env_value;
+
 /// Secret Manager versions that fill a secret variable at start-up:
 /// `(version variable, secret variable)`.
 pub const SECRET_VERSIONS: [(&str, &str); 2] = [
@@ -18,11 +20,8 @@ pub const SECRET_VERSIONS: [(&str, &str); 2] = [
     ("LANDQ_GITHUB_APP_KEY_VERSION", "LANDQ_GITHUB_APP_KEY"),
 ];
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-fn client() -> anyhow::Result<Client> {
+/// The blocking HTTP client for start-up and one-shot commands (30 s timeout).
+pub fn http_client() -> anyhow::Result<Client> {
     Client::builder()
         .timeout(std::time::Duration::from_secs(30))
         .build()
@@ -32,10 +31,10 @@ fn client() -> anyhow::Result<Client> {
 /// An OAuth access token: `GOOGLE_OAUTH_ACCESS_TOKEN` (as gcloud and
 /// Terraform read it), else the metadata server of the instance.
 pub fn access_token(http: &Client) -> anyhow::Result<String> {
-    if let Some(token) = env("GOOGLE_OAUTH_ACCESS_TOKEN") {
+    if let Some(token) = env_value("GOOGLE_OAUTH_ACCESS_TOKEN") {
         return Ok(token);
     }
-    let host = env("GCE_METADATA_HOST").unwrap_or_else(|| "metadata.google.internal".into());
+    let host = env_value("GCE_METADATA_HOST").unwrap_or_else(|| "metadata.google.internal".into());
     let url = format!("http://{host}/computeMetadata/v1/instance/service-accounts/default/token");
     #[derive(Deserialize)]
     struct Token {
@@ -60,7 +59,7 @@ pub fn access_token(http: &Client) -> anyhow::Result<String> {
 
 /// Reads secret `version` (`projects/P/secrets/S/versions/V`).
 pub fn read_secret(http: &Client, token: &str, version: &str) -> anyhow::Result<String> {
-    let base = env("LANDQ_SECRET_MANAGER_URL")
+    let base = env_value("LANDQ_SECRET_MANAGER_URL")
         .unwrap_or_else(|| "https://secretmanager.googleapis.com".into());
     if !version.starts_with("projects/") || !version.contains("/secrets/") {
         bail!("`{version}` is not a secret version (projects/P/secrets/S/versions/V)");
@@ -78,13 +77,7 @@ pub fn read_secret(http: &Client, token: &str, version: &str) -> anyhow::Result<
         .bearer_auth(token)
         .send()
         .with_context(|| format!("cannot reach Secret Manager for {version}"))?;
-    let status = answer.status();
-    if !status.is_success() {
-        bail!(
-            "Secret Manager refused {version}: {status} {}",
-            answer.text().unwrap_or_default()
-        );
-    }
+    let answer = succeeded(answer, || format!("Secret Manager refused {version}"))?;
     let access: Access = answer.json().context("Secret Manager answer")?;
     let bytes = STANDARD
         .decode(access.payload.data)
@@ -97,15 +90,15 @@ pub fn read_secret(http: &Client, token: &str, version: &str) -> anyhow::Result<
 pub fn resolve_secret_versions() -> anyhow::Result<()> {
     let wanted: Vec<(&str, String)> = SECRET_VERSIONS
         .iter()
-        .filter_map(|(version, secret)| env(version).map(|v| (*secret, v)))
+        .filter_map(|(version, secret)| env_value(version).map(|v| (*secret, v)))
         .collect();
     if wanted.is_empty() {
         return Ok(());
     }
-    let http = client()?;
+    let http = http_client()?;
     let token = access_token(&http)?;
     for (secret, version) in wanted {
-        if env(secret).is_some() {
+        if env_value(secret).is_some() {
             bail!("both {secret} and {secret}_VERSION are set: keep one");
         }
         let value = read_secret(&http, &token, &version)?;
@@ -133,9 +126,9 @@ pub struct FirewallRule {
 /// Replaces every App Engine firewall rule of `app` (the project id) with
 /// `rules`, in one batch update.
 pub fn apply_firewall(app: &str, rules: &[FirewallRule]) -> anyhow::Result<()> {
-    let base =
-        env("LANDQ_APPENGINE_API_URL").unwrap_or_else(|| "https://appengine.googleapis.com".into());
-    let http = client()?;
+    let base = env_value("LANDQ_APPENGINE_API_URL")
+        .unwrap_or_else(|| "https://appengine.googleapis.com".into());
+    let http = http_client()?;
     let token = access_token(&http)?;
     let answer = http
         .post(format!(
@@ -145,12 +138,21 @@ pub fn apply_firewall(app: &str, rules: &[FirewallRule]) -> anyhow::Result<()> {
         .json(&serde_json::json!({ "ingressRules": rules }))
         .send()
         .context("cannot reach the App Engine Admin API")?;
+    succeeded(answer, || "App Engine refused the firewall update".into()).map(drop)
+}
+
+/// `answer` if it succeeded, else an error `REFUSED: STATUS BODY`.
+fn succeeded(
+    answer: reqwest::blocking::Response,
+    refused: impl FnOnce() -> String,
+) -> anyhow::Result<reqwest::blocking::Response> {
     let status = answer.status();
-    if !status.is_success() {
-        bail!(
-            "App Engine refused the firewall update: {status} {}",
-            answer.text().unwrap_or_default()
-        );
+    if status.is_success() {
+        return Ok(answer);
     }
-    Ok(())
+    bail!(
+        "{}: {status} {}",
+        refused(),
+        answer.text().unwrap_or_default()
+    )
 }

@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::config::GitHubApi;
 use crate::gcp::{self, FirewallRule};
 
 /// The priority of the deny-all rule, just above App Engine's default rule.
@@ -23,13 +24,8 @@ pub const DEFAULT_RULE: u32 = 2_147_483_647;
 /// Print or apply App Engine firewall rules for GitHub's webhook ranges.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The GitHub REST API whose /meta lists the ranges.
-    #[arg(
-        long = "github-api-url",
-        env = "LANDQ_GITHUB_API_URL",
-        default_value = "https://api.github.com"
-    )]
-    api_url: String,
+    #[command(flatten)]
+    github: GitHubApi,
     /// Output: the rules as JSON, or `github_hook_ranges` for terraform.
     #[arg(long, value_enum, default_value = "json")]
     format: Format,
@@ -46,7 +42,7 @@ enum Format {
 
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let ranges = hook_ranges(&args.api_url)?;
+    let ranges = hook_ranges(&args.github.api_url)?;
     let rules = rules(&ranges);
     match (&args.apply, args.format) {
         (Some(project), _) => {
@@ -72,11 +68,10 @@ pub fn hook_ranges(api_url: &str) -> anyhow::Result<Vec<String>> {
         hooks: Option<Vec<String>>,
     }
     let url = format!("{}/meta", api_url.trim_end_matches('/'));
-    let answer = reqwest::blocking::Client::new()
+    let answer = gcp::http_client()?
         .get(&url)
         .header("accept", "application/vnd.github+json")
         .header("user-agent", "landq")
-        .timeout(std::time::Duration::from_secs(30))
         .send()
         .with_context(|| format!("cannot fetch {url}"))?;
     let status = answer.status();
@@ -91,23 +86,16 @@ pub fn hook_ranges(api_url: &str) -> anyhow::Result<Vec<String>> {
         bail!("{url} lists no `hooks` ranges: refusing to deny every webhook");
     }
     for range in &ranges {
-        check_cidr(range)?;
+        parse_range(range)?;
     }
     Ok(ranges.into_iter().collect())
 }
 
-fn check_cidr(range: &str) -> anyhow::Result<()> {
-    let (ip, bits) = range
-        .split_once('/')
-        .with_context(|| format!("`{range}` is not a CIDR range"))?;
-    let ip: std::net::IpAddr = ip
+/// `range` as a CIDR network (IPv4 or IPv6).
+pub fn parse_range(range: &str) -> anyhow::Result<ipnet::IpNet> {
+    range
         .parse()
-        .with_context(|| format!("`{range}` is not a CIDR range"))?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    match bits.parse::<u8>() {
-        Ok(bits) if bits <= max => Ok(()),
-        _ => bail!("`{range}` is not a CIDR range"),
-    }
+        .with_context(|| format!("`{range}` is not a CIDR range"))
 }
 
 /// The priority of `range`: stable whatever other ranges exist.
@@ -178,10 +166,10 @@ mod tests {
 
     #[test]
     fn only_cidr_ranges_pass() {
-        assert!(check_cidr("192.30.252.0/22").is_ok());
-        assert!(check_cidr("2a0a:a440::/29").is_ok());
+        assert!(parse_range("192.30.252.0/22").is_ok());
+        assert!(parse_range("2a0a:a440::/29").is_ok());
         for bad in ["192.30.252.0", "192.30.252.0/33", "example.com/8", "::/129"] {
-            assert!(check_cidr(bad).is_err(), "{bad}");
+            assert!(parse_range(bad).is_err(), "{bad}");
         }
     }
 }

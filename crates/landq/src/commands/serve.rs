@@ -38,7 +38,7 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let secret = args.secret.load()?;
     let address = args.listen.address(3000)?;
-    let guard = args.source.guard()?;
+    let guard = args.source.guard(&args.github.api)?;
     tokio::runtime::Runtime::new()?.block_on(async {
         // octocrab needs a runtime; nothing is opened before this validates.
         let github = Arc::new(args.github.client()?);
@@ -73,7 +73,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         ));
         let mut state = landq_webhook::AppState::with_registry(bus, secret, registry);
         state.source = guard.clone();
-        args.source.spawn_refresh(&guard);
+        args.source.spawn_refresh(&args.github.api, &guard);
         let app = landq_webhook::router(state);
         landq_webhook::serve(listener, app, telemetry::shutdown_signal()).await?;
         let _ = stop.send(true);

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::config::{BusArgs, ListenArgs, SecretArgs, SourceArgs};
+use crate::config::{BusArgs, GitHubApi, ListenArgs, SecretArgs, SourceArgs};
 use crate::telemetry;
 
 /// Receive GitHub webhooks, verify them and publish them to the bus.
@@ -18,13 +18,16 @@ pub struct Args {
     secret: SecretArgs,
     #[command(flatten)]
     source: SourceArgs,
+    /// The GitHub whose webhook ranges --github-hooks-only admits.
+    #[command(flatten)]
+    github: GitHubApi,
 }
 
 /// Runs the command until SIGTERM.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let secret = args.secret.load()?;
     let address = args.listen.address(3000)?;
-    let guard = args.source.guard()?;
+    let guard = args.source.guard(&args.github)?;
     telemetry::init();
     tokio::runtime::Runtime::new()?.block_on(async {
         let bus = args.bus.open(false).await?;
@@ -38,7 +41,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         );
         let mut state = landq_webhook::AppState::new(bus, secret);
         state.source = guard.clone();
-        args.source.spawn_refresh(&guard);
+        args.source.spawn_refresh(&args.github, &guard);
         let app = landq_webhook::router(state);
         landq_webhook::serve(listener, app, telemetry::shutdown_signal()).await?;
         tracing::info!("stopped");
