@@ -8,9 +8,10 @@ use landq_fake_github::Stub;
 use serde_json::json;
 use tempfile::TempDir;
 
-use crate::webhook::{SECRET, Webhook, listed};
+use crate::webhook::{Webhook, listed};
 
 const BATCH: &str = "POST /v1/apps/my-proj/firewall/ingressRules:batchUpdate";
+const SECRET_VERSION: &str = "projects/p/secrets/landq-webhook-secret/versions/latest";
 const TOKEN_PATH: &str = "GET /computeMetadata/v1/instance/service-accounts/default/token";
 
 async fn landq(args: &[&str], envs: &[(&str, &str)]) -> Output {
@@ -164,7 +165,7 @@ async fn firewall_refuses_an_empty_range_list_and_a_refused_update() {
 async fn the_webhook_secret_comes_from_secret_manager() {
     use base64::Engine;
     let stub = Stub::default();
-    let version = "projects/p/secrets/landq-webhook-secret/versions/latest";
+    let version = SECRET_VERSION;
     stub.on(
         &format!("GET /v1/{version}:access"),
         200,
@@ -197,7 +198,7 @@ async fn the_webhook_secret_comes_from_secret_manager() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_secret_stops_start_up_with_the_reason() {
     let stub = Stub::default();
-    let version = "projects/p/secrets/landq-webhook-secret/versions/latest";
+    let version = SECRET_VERSION;
     stub.on(
         &format!("GET /v1/{version}:access"),
         403,
@@ -245,23 +246,21 @@ async fn github_hooks_only_admits_githubs_ranges_and_nothing_else() {
     );
     let client = reqwest::Client::new();
     let send = |id: &'static str, forwarded: Option<&'static str>| {
-        let body = crate::webhook::fixture();
-        let mut request = client
-            .post(format!("{}/webhook", webhook.base_url()))
-            .header("content-type", "application/json")
-            .header("x-github-event", "pull_request")
-            .header("x-github-delivery", id)
-            .header(
-                "x-hub-signature-256",
-                landq_webhook::WebhookSecret::new(SECRET).sign(&body),
-            )
-            .body(body);
-        if let Some(forwarded) = forwarded {
-            request = request.header("x-forwarded-for", forwarded);
-        }
+        let extra: Vec<(&str, &str)> = forwarded
+            .map(|f| ("x-forwarded-for", f))
+            .into_iter()
+            .collect();
+        let (webhook, client) = (&webhook, &client);
         async move {
-            let answer = request.send().await.unwrap();
-            (answer.status().as_u16(), answer.text().await.unwrap())
+            webhook
+                .post_signed(
+                    client,
+                    "pull_request",
+                    id,
+                    crate::webhook::fixture(),
+                    &extra,
+                )
+                .await
         }
     };
     // App Engine appended GitHub's address and its load balancer's.

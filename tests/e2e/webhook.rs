@@ -87,7 +87,20 @@ impl Webhook {
         delivery: &str,
         body: Vec<u8>,
     ) -> u16 {
-        client
+        self.post_signed(client, event, delivery, body, &[]).await.0
+    }
+
+    /// Sends a signed delivery of `event` with `extra` headers; returns the
+    /// status code and the answer's text.
+    pub async fn post_signed(
+        &self,
+        client: &reqwest::Client,
+        event: &str,
+        delivery: &str,
+        body: Vec<u8>,
+        extra: &[(&str, &str)],
+    ) -> (u16, String) {
+        let mut request = client
             .post(format!("http://{}/webhook", self.addr))
             .header("content-type", "application/json")
             .header("x-github-event", event)
@@ -95,13 +108,12 @@ impl Webhook {
             .header(
                 "x-hub-signature-256",
                 WebhookSecret::new(SECRET).sign(&body),
-            )
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
+            );
+        for (name, value) in extra {
+            request = request.header(*name, *value);
+        }
+        let answer = request.body(body).send().await.unwrap();
+        (answer.status().as_u16(), answer.text().await.unwrap())
     }
 }
 
