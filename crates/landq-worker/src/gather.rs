@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use landq_github::{GitHubError, Repo};
+use landq_github::{DirEntry, GitHubError, Repo};
 
 use crate::bounded::Bounded;
 use landq_policy::{
@@ -60,6 +60,27 @@ impl FileCache {
     }
 }
 
+/// The files of `.github` on one reference, by blob SHA.
+pub(crate) struct Listing(Vec<DirEntry>);
+
+impl Listing {
+    /// Lists `.github` on `reference` (the default branch when `None`).
+    pub(crate) async fn read(repo: &Repo, reference: Option<&str>) -> Result<Listing, GitHubError> {
+        Ok(Listing(
+            repo.dir_at(reference, ".github").await?.unwrap_or_default(),
+        ))
+    }
+
+    /// The blob SHA of `path` (`.github/NAME`), if the file exists.
+    pub(crate) fn blob_of(&self, path: &str) -> Option<String> {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        self.0
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.blob_sha.clone())
+    }
+}
+
 /// Version `sha` of a file parsed by `parse`, read only when new to `cache`;
 /// `absent` when the file does not exist.
 async fn version<T: Clone>(
@@ -101,18 +122,8 @@ pub async fn gather(repo: &Repo, number: u64, cache: &FileCache) -> Result<Gathe
     let pull = &view.pull;
     // One listing of `.github` on the base says which files exist, in which
     // version; versions seen before are not read again.
-    let listing = repo
-        .dir_at(Some(&pull.base), ".github")
-        .await?
-        .unwrap_or_default();
-    let sha_of = |path: &str| {
-        let name = path.rsplit('/').next().unwrap_or(path);
-        listing
-            .iter()
-            .find(|e| e.name == name)
-            .map(|e| e.blob_sha.clone())
-    };
-    let (rules_sha, settings_sha) = (sha_of(RULES_PATH), sha_of(SETTINGS_PATH));
+    let listing = Listing::read(repo, Some(&pull.base)).await?;
+    let (rules_sha, settings_sha) = (listing.blob_of(RULES_PATH), listing.blob_of(SETTINGS_PATH));
     let (rules, settings) = tokio::try_join!(
         cache.rules(repo, rules_sha.as_deref()),
         cache.settings(repo, settings_sha.as_deref())

@@ -6,6 +6,7 @@
 //! never seen, from GitHub's label events), so ready pull requests land in
 //! that order.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,6 +14,7 @@ use landq_bus::{Bus, Envelope, Published};
 use landq_github::{GitHub, GitHubError, Repo};
 use landq_store::Store;
 
+use crate::gather::Listing;
 use crate::land::ProcessError;
 use landq_policy::settings::{DEFAULT_LABEL, SETTINGS_PATH, Settings};
 use tokio::sync::watch;
@@ -76,28 +78,7 @@ pub async fn once(
     for (installation, name) in targets {
         let repo = github.repo(installation, &name)?;
         let label = label_of(&repo).await?;
-        let mut prs = repo.open_with_label(&label).await?;
-        let mut requested: std::collections::HashMap<u64, i64> = store
-            .entries(&name)
-            .await?
-            .into_iter()
-            .map(|e| (e.pr, e.requested_at_ms))
-            .collect();
-        let unseen: Vec<u64> = prs
-            .iter()
-            .copied()
-            .filter(|pr| !requested.contains_key(pr))
-            .collect();
-        // Order matters only among several: then ask GitHub when the label
-        // went on the ones the store has never seen.
-        if unseen.len() > 1 || (!unseen.is_empty() && !requested.is_empty()) {
-            for pr in unseen {
-                if let Some(at) = repo.labeler(pr, &label).await?.and_then(|l| l.at_ms) {
-                    requested.insert(pr, at);
-                }
-            }
-        }
-        prs.sort_by_key(|pr| (requested.get(pr).copied().unwrap_or(i64::MAX), *pr));
+        let prs = in_label_order(&repo, store, &label).await?;
         for pr in prs {
             let envelope = Envelope {
                 // One nudge per pull request per minute, however often passes run.
@@ -124,14 +105,43 @@ pub async fn once(
     Ok(nudged)
 }
 
+/// The open pull requests carrying `label`, in the order it was applied:
+/// as the store recorded it, or for pull requests it has never seen, as
+/// GitHub's label events say (asked only when there is an order to keep).
+async fn in_label_order(
+    repo: &Repo,
+    store: &dyn Store,
+    label: &str,
+) -> Result<Vec<u64>, ProcessError> {
+    let mut prs = repo.open_with_label(label).await?;
+    let mut requested: HashMap<u64, i64> = store
+        .entries(repo.name())
+        .await?
+        .into_iter()
+        .map(|e| (e.pr, e.requested_at_ms))
+        .collect();
+    let unseen: Vec<u64> = prs
+        .iter()
+        .copied()
+        .filter(|pr| !requested.contains_key(pr))
+        .collect();
+    if unseen.len() > 1 || (!unseen.is_empty() && !requested.is_empty()) {
+        for pr in unseen {
+            if let Some(at) = repo.labeler(pr, label).await?.and_then(|l| l.at_ms) {
+                requested.insert(pr, at);
+            }
+        }
+    }
+    prs.sort_by_key(|pr| (requested.get(pr).copied().unwrap_or(i64::MAX), *pr));
+    Ok(prs)
+}
+
 /// The land label the default branch's `landq.toml` names (the default label
 /// when there is none, or it does not parse: the worker reports that).
 async fn label_of(repo: &Repo) -> Result<String, GitHubError> {
-    let (dir, file) = SETTINGS_PATH.rsplit_once('/').expect("a path in .github");
-    let listing = repo.dir_at(None, dir).await?.unwrap_or_default();
-    let Some(entry) = listing.iter().find(|e| e.name == file) else {
+    let Some(sha) = Listing::read(repo, None).await?.blob_of(SETTINGS_PATH) else {
         return Ok(DEFAULT_LABEL.to_owned());
     };
-    let text = repo.blob(&entry.blob_sha).await?.text;
+    let text = repo.blob(&sha).await?.text;
     Ok(Settings::parse(&text).map_or_else(|_| DEFAULT_LABEL.to_owned(), |s| s.label))
 }
