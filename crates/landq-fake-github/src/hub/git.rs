@@ -103,11 +103,11 @@ impl Repo {
             .collect()
     }
 
-    /// The merged index of base and head, or `None` when they conflict.
-    pub(super) fn conflicts(&self, number: u64) -> Option<Index> {
+    /// The merge of base and head, or `None` when they conflict.
+    pub(super) fn merged(&self, number: u64) -> Option<Index> {
         let (base, head) = self.commits(number);
         let index = self.git.merge_commits(&base, &head, None).unwrap();
-        index.has_conflicts().then_some(index)
+        (!index.has_conflicts()).then_some(index)
     }
 
     pub(super) fn merge(&mut self, number: u64, body: &Value) -> Answer {
@@ -125,14 +125,13 @@ impl Repo {
                 json!({"message": "Head branch was modified. Review and try the merge again."}),
             );
         }
-        if self.conflicts(number).is_some() {
+        let Some(mut index) = self.merged(number) else {
             return (
                 StatusCode::METHOD_NOT_ALLOWED,
                 json!({"message": "Merge conflict"}),
             );
-        }
-        let (base, head_commit) = self.commits(number);
-        let mut index = self.git.merge_commits(&base, &head_commit, None).unwrap();
+        };
+        let (base, _) = self.commits(number);
         let tree = self
             .git
             .find_tree(index.write_tree_to(&self.git).unwrap())
@@ -159,7 +158,7 @@ impl Repo {
         self.git
             .reference(&base_ref, oid, true, "squash merge")
             .unwrap();
-        drop((base, head_commit, tree));
+        drop((base, tree));
         let pull = self.pulls.get_mut(&number).unwrap();
         pull.open = false;
         pull.merge_commit = Some(oid.to_string());

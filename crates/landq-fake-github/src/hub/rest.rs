@@ -412,7 +412,7 @@ impl Repo {
             "state": if pull.open { "open" } else { "closed" },
             "merged": merged,
             "draft": false,
-            "mergeable": if pull.open { Some(self.conflicts(number).is_none()) } else { None },
+            "mergeable": if pull.open { Some(self.merged(number).is_some()) } else { None },
             "labels": pull.labels.iter().map(|l| json!({"name": l})).collect::<Vec<_>>(),
             "changed_files": self.files(number).len(),
             "merge_commit_sha": pull.merge_commit,
