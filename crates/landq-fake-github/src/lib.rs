@@ -125,9 +125,14 @@ async fn handle(State(stub): State<Stub>, request: Request) -> Response {
         )
             .into_response();
     };
+    respond(status, &headers, &body)
+}
+
+/// An HTTP answer with `status`, `headers` and the JSON `body`.
+pub(crate) fn respond(status: u16, headers: &[(&'static str, String)], body: &Value) -> Response {
     let mut map = HeaderMap::new();
     for (k, v) in headers {
-        map.insert(k, v.parse().unwrap());
+        map.insert(*k, v.parse().unwrap());
     }
     (StatusCode::from_u16(status).unwrap(), map, body.to_string()).into_response()
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use axum::body::Bytes;
 use axum::extract::{Request, State as AxumState};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -62,18 +62,8 @@ pub(super) async fn serve(AxumState(hub): AxumState<Hub>, request: Request) -> R
     };
     match &fault {
         Some(Fault::Status(status, headers)) => {
-            let mut map = HeaderMap::new();
-            for (k, v) in headers {
-                map.insert(*k, v.parse().unwrap());
-            }
             hub.world().seen[seen].status = *status;
-            let status = StatusCode::from_u16(*status).unwrap();
-            return (
-                status,
-                map,
-                json!({"message": "injected fault"}).to_string(),
-            )
-                .into_response();
+            return crate::respond(*status, headers, &json!({"message": "injected fault"}));
         }
         Some(Fault::Before(action)) => action(&hub),
         _ => {}
