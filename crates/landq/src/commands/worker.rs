@@ -59,7 +59,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             let stop = async move {
                 let _ = probes_stopped.wait_for(|s| *s).await;
             };
-            if let Err(err) = axum::serve(listener, probes).with_graceful_shutdown(stop).await {
+            if let Err(err) = landq_webhook::serve(listener, probes, stop).await {
                 tracing::error!(error = %err, "worker probes stopped");
             }
         });
