@@ -302,6 +302,28 @@ impl Repo {
         decode(path, expect_ok(path, answer)?)
     }
 
+    /// Every item of the list at `rest` (which may carry a query), read 100
+    /// a page, stopping early once `enough` items are in.
+    async fn paged<T: serde::de::DeserializeOwned>(
+        &self,
+        rest: &str,
+        enough: usize,
+    ) -> Result<Vec<T>, GitHubError> {
+        let separator = if rest.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        for page in 1.. {
+            let batch: Vec<T> = self
+                .get_json(&self.url(&format!("{rest}{separator}per_page=100&page={page}")))
+                .await?;
+            let done = batch.len() < 100;
+            items.extend(batch);
+            if done || items.len() >= enough {
+                break;
+            }
+        }
+        Ok(items)
+    }
+
     async fn write<B: Serialize + Sync>(
         &self,
         method: &str,
@@ -329,18 +351,13 @@ impl Repo {
 
     /// All reviews, oldest first.
     pub async fn reviews(&self, number: u64) -> Result<Vec<Review>, GitHubError> {
-        let mut reviews = Vec::new();
-        for page in 1.. {
-            let batch: Vec<models::Review> = self
-                .get_json(&self.url(&format!("pulls/{number}/reviews?per_page=100&page={page}")))
-                .await?;
-            let done = batch.len() < 100;
-            reviews.extend(batch.into_iter().filter_map(models::Review::into_review));
-            if done {
-                break;
-            }
-        }
-        Ok(reviews)
+        let reviews: Vec<models::Review> = self
+            .paged(&format!("pulls/{number}/reviews"), usize::MAX)
+            .await?;
+        Ok(reviews
+            .into_iter()
+            .filter_map(models::Review::into_review)
+            .collect())
     }
 
     /// Every changed file, with previous paths of renames; refuses when
@@ -353,17 +370,11 @@ impl Repo {
         if changed_files > MAX_LISTED_FILES as u64 {
             return Err(GitHubError::TooManyFiles(changed_files));
         }
-        let mut files = Vec::new();
-        for page in 1.. {
-            let batch: Vec<models::File> = self
-                .get_json(&self.url(&format!("pulls/{number}/files?per_page=100&page={page}")))
-                .await?;
-            let done = batch.len() < 100;
-            files.extend(batch.into_iter().map(models::File::into_changed));
-            if done || files.len() as u64 >= changed_files {
-                break;
-            }
-        }
+        // Paging stops once GitHub's count is reached (no empty last page).
+        let files: Vec<models::File> = self
+            .paged(&format!("pulls/{number}/files"), changed_files as usize)
+            .await?;
+        let files: Vec<_> = files.into_iter().map(models::File::into_changed).collect();
         if (files.len() as u64) < changed_files {
             return Err(GitHubError::TooManyFiles(changed_files));
         }
@@ -456,28 +467,21 @@ impl Repo {
     /// Who applied `label` most recently, and when, from the pull request's
     /// events.
     pub async fn labeler(&self, number: u64, label: &str) -> Result<Option<Labeled>, GitHubError> {
+        let events: Vec<models::IssueEvent> = self
+            .paged(&format!("issues/{number}/events"), usize::MAX)
+            .await?;
         let mut last = None;
-        for page in 1.. {
-            let batch: Vec<models::IssueEvent> = self
-                .get_json(&self.url(&format!("issues/{number}/events?per_page=100&page={page}")))
-                .await?;
-            let done = batch.len() < 100;
-            for event in batch {
-                if event.event == "labeled" && event.label.as_ref().is_some_and(|l| l.name == label)
-                {
-                    last = event.actor.map(|a| Labeled {
-                        login: a.login,
-                        at_ms: event
-                            .created_at
-                            .as_deref()
-                            .and_then(|t| humantime::parse_rfc3339(t).ok())
-                            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                            .map(|d| d.as_millis() as i64),
-                    });
-                }
-            }
-            if done {
-                break;
+        for event in events {
+            if event.event == "labeled" && event.label.as_ref().is_some_and(|l| l.name == label) {
+                last = event.actor.map(|a| Labeled {
+                    login: a.login,
+                    at_ms: event
+                        .created_at
+                        .as_deref()
+                        .and_then(|t| humantime::parse_rfc3339(t).ok())
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map(|d| d.as_millis() as i64),
+                });
             }
         }
         Ok(last)
@@ -515,26 +519,17 @@ impl Repo {
 
     /// Open pull requests carrying `label`.
     pub async fn open_with_label(&self, label: &str) -> Result<Vec<u64>, GitHubError> {
-        let mut numbers = Vec::new();
-        for page in 1.. {
-            let batch: Vec<models::Issue> = self
-                .get_json(&self.url(&format!(
-                    "issues?state=open&labels={}&per_page=100&page={page}",
-                    encode(label)
-                )))
-                .await?;
-            let done = batch.len() < 100;
-            numbers.extend(
-                batch
-                    .into_iter()
-                    .filter(|i| i.pull_request.is_some())
-                    .map(|i| i.number),
-            );
-            if done {
-                break;
-            }
-        }
-        Ok(numbers)
+        let issues: Vec<models::Issue> = self
+            .paged(
+                &format!("issues?state=open&labels={}", encode(label)),
+                usize::MAX,
+            )
+            .await?;
+        Ok(issues
+            .into_iter()
+            .filter(|i| i.pull_request.is_some())
+            .map(|i| i.number)
+            .collect())
     }
 
     /// Squash-merges `number` only if its head is still `sha`. Sent once;
