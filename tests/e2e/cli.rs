@@ -76,6 +76,31 @@ fn check_warns_when_the_rules_file_owns_no_rule_for_itself() {
         "{}",
         stderr(&out)
     );
+    // Kept as GitHub's CODEOWNERS (`rules = ".github/CODEOWNERS"`), it must own that path.
+    let dir = with_file("CODEOWNERS", "/.github/.landqueue @org/sec\n");
+    let out = landq(
+        dir.path(),
+        &["check", "CODEOWNERS", "--as", ".github/CODEOWNERS"],
+    );
+    assert!(
+        stderr(&out)
+            .starts_with("CODEOWNERS: warning: no rule gives `.github/CODEOWNERS` an owner"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn check_accepts_every_login_form_github_issued() {
+    // A legacy trailing hyphen (as in a widely used public CODEOWNERS file),
+    // a legacy double hyphen, an Enterprise Managed User.
+    let dir = with_file(
+        "rules",
+        "* @org/eng\n/build/ @tobias-\n/old/ @an--old-name\n/emu/ @mona-cat_octo\n",
+    );
+    let out = landq(dir.path(), &["check", "rules"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(stdout(&out), "rules: ok, 4 rules\n");
 }
 
 #[test]
@@ -269,11 +294,18 @@ fn explain_judges_changes_by_the_base_branch_rules() {
   A  notes.txt                @org/eng          line 2
   M  services/billing/pay.rs  @carol            line 3
 
-to land: 1 approval(s) from reviewers other than the author, including one from an owner of each rule:
-  line 2    *                    @org/eng  (1 path(s))
-  line 3    /services/billing/   @carol  (1 path(s))
-  line 4    docs/*               docs@example.com  (2 path(s))
-  line 6    /.github/.landqueue  @org/security  (1 path(s))"
+who must approve (an approval from one owner on each line):
+  @org/security     .github/.landqueue        line 6
+  docs@example.com  docs/new.md, docs/old.md  line 4
+  @org/eng          notes.txt                 line 2
+  @carol            services/billing/pay.rs   line 3
+
+nobody can approve docs/new.md, docs/old.md (landq cannot match email owners to reviewers: name them by @login): ask the owners of the rules file for another owner
+
+to land, landq needs both:
+  - an approval from an owner on each line above (one reviewer may cover several lines)
+  - at least 1 approval(s) in all from reviewers other than the author
+ask: @carol, a member of @org/eng, a member of @org/security"
     );
     assert!(
         !text.contains("@alice"),
@@ -321,7 +353,9 @@ fn explain_refuses_when_the_base_rules_are_broken() {
     assert_eq!(
         stdout(&out),
         "main:.github/.landqueue:2: character ranges (`[ ]`) are not supported in CODEOWNERS files\n\
-         landq lands nothing into main until these errors are fixed there\n"
+         landq lands nothing into main until these errors are fixed there (a pull request \
+         that changes only the landq files, makes them valid and is approved by a repository \
+         admin)\n"
     );
 }
 
@@ -335,4 +369,166 @@ fn explain_outside_a_checkout_says_so() {
         "{}",
         stderr(&out)
     );
+}
+
+/// A checkout whose `main` has `rules`, with `changes` written on top.
+fn checkout(rules: &str, changes: &[(&str, &str)]) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .current_dir(d)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["config", "user.email", "dev@example.com"]);
+    git(&["config", "user.name", "Dev"]);
+    fs::create_dir_all(d.join(".github")).unwrap();
+    fs::write(d.join(".github/.landqueue"), rules).unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "init"]);
+    for (path, text) in changes {
+        fs::create_dir_all(d.join(path).parent().unwrap()).unwrap();
+        fs::write(d.join(path), text).unwrap();
+    }
+    git(&["add", "-A"]);
+    dir
+}
+
+#[test]
+fn explain_groups_by_owner_and_asks_the_fewest_reviewers() {
+    let rules = "/api/ @ann @bea\n/web/ @bea @cid\n/web/css/ @bea @cid\n/ops/ @alice\n";
+    let dir = checkout(
+        rules,
+        &[
+            ("api/a.rs", "a"),
+            ("web/b.ts", "b"),
+            ("web/css/c.css", "c"),
+            ("web/d.ts", "d"),
+        ],
+    );
+    let out = landq(dir.path(), &["explain", "--base", "HEAD"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let asks = text.split_once("who must approve").unwrap().1;
+    assert_eq!(
+        asks,
+        " (an approval from one owner on each line):
+  @ann @bea  api/a.rs             line 1
+  @bea @cid  web/b.ts and 2 more  line 2, 3
+
+to land, landq needs both:
+  - an approval from an owner on each line above (one reviewer may cover several lines)
+  - at least 1 approval(s) in all from reviewers other than the author
+ask: @bea
+"
+    );
+}
+
+#[test]
+fn explain_says_when_the_author_cannot_cover_their_own_paths() {
+    let dir = checkout(
+        "* @org/eng\n/ops/ @alice\n",
+        &[("ops/run.sh", "x"), ("a.txt", "y")],
+    );
+    let out = landq(
+        dir.path(),
+        &["explain", "--base", "HEAD", "--author", "alice"],
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "nobody can approve ops/run.sh (the author cannot approve their own change): ask the \
+             owners of the rules file for another owner\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("ask: a member of @org/eng\n"), "{text}");
+    assert!(
+        text.ends_with(
+            "(@alice owns some of these paths, but the author's approval never counts)\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn explain_warns_when_the_working_tree_rules_would_be_refused() {
+    let dir = checkout(
+        "* @org/eng\n",
+        &[(".github/.landqueue", "* @org/eng\n/x/ @-bad\n")],
+    );
+    let out = landq(dir.path(), &["explain", "--base", "HEAD"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "landq: warning: .github/.landqueue:2: invalid owner `@-bad`: expected @user, @org/team \
+         or an email address (landq will not land a change that leaves this file invalid)\n"
+    );
+    // The explanation itself is still printed, judged by the base's rules.
+    assert!(
+        stdout(&out).contains("@org/eng  .github/.landqueue  line 1"),
+        "{}",
+        stdout(&out)
+    );
+
+    let dir = checkout(
+        "* @org/eng\n",
+        &[(".github/landq.toml", "min_approvals = 0\n")],
+    );
+    let out = landq(dir.path(), &["explain", "--base", "HEAD"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("landq: warning: .github/landq.toml:1: `min_approvals`"));
+}
+
+#[test]
+fn owners_normalises_paths_as_git_prints_them() {
+    let dir = with_file("rules", "* @org/eng\n/terraform/ @org/infra\n");
+    let out = landq_stdin(
+        dir.path(),
+        &["owners", "--rules", "rules"],
+        "./terraform/main.tf\n.//terraform/./vars.tf\nterraform/x.tf\n",
+    );
+    assert_eq!(
+        stdout(&out),
+        "terraform/main.tf\t@org/infra\nterraform/vars.tf\t@org/infra\nterraform/x.tf\t@org/infra\n"
+    );
+}
+
+/// Runs landq with stdout into a pipe whose reader goes away after one line.
+fn landq_into_closed_pipe(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_landq"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("landq runs");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_closed_pipe_stops_landq_quietly() {
+    // Enough output to fill the pipe's buffer many times over.
+    let rules = "/x/ @-bad\n".repeat(50_000);
+    let dir = with_file("rules", &rules);
+    let out = landq_into_closed_pipe(dir.path(), &["check", "rules"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+
+    let paths: Vec<String> = (0..50_000).map(|i| format!("a/{i}")).collect();
+    let dir = with_file("rules", "* @org/eng\n");
+    let mut args = vec!["owners", "--rules", "rules"];
+    args.extend(paths.iter().map(String::as_str));
+    let out = landq_into_closed_pipe(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
 }

@@ -379,6 +379,98 @@ async fn a_rules_edit_is_judged_by_the_base_branch_rules() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_request_that_breaks_the_rules_file_never_lands() {
+    let land = Land::start().await;
+    let broken = "* @acme/eng\n/.github/ @sec-lead\n/ops/ @-ops\n";
+    let pr = land.pull_changing("f", &[(".github/.landqueue", Some(broken))]);
+    land.approve(pr, &["bob", "sec-lead"]).await;
+    land.request(pr).await;
+    let waiting = land.feedback("pending").await;
+    assert!(
+        waiting.contains("leaves .github/.landqueue invalid")
+            && waiting.contains(".github/.landqueue:3"),
+        "{waiting}"
+    );
+    assert_eq!(land.merges(pr), 0);
+
+    // Fixed on the branch and approved again, it lands.
+    let fixed = "* @acme/eng\n/.github/ @sec-lead\n/ops/ @ops-lead\n";
+    land.hub.push(
+        REPO,
+        "f",
+        "f",
+        &[(".github/.landqueue", Some(fixed))],
+        "alice",
+    );
+    land.approve(pr, &["bob", "sec-lead"]).await;
+    land.landed(pr).await;
+    assert_eq!(
+        land.hub.file(REPO, "main", ".github/.landqueue").as_deref(),
+        Some(fixed)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_broken_outside_landq_are_repaired_with_an_admin_approval() {
+    let land = Land::start().await;
+    // An admin pushed a broken rules file straight to main.
+    land.hub.push(
+        REPO,
+        "main",
+        "main",
+        &[(".github/.landqueue", Some("* @acme/eng\n[abc] @x\n"))],
+        "ada",
+    );
+    land.hub.permit(REPO, "ada", "admin");
+    let pr = land.pull_changing("f", &[(".github/.landqueue", Some(RULES))]);
+    land.approve(pr, &["bob", "sec-lead"]).await;
+    land.request(pr).await;
+    let waiting = land.feedback("pending").await;
+    assert!(waiting.contains("repository admin"), "{waiting}");
+    assert_eq!(land.merges(pr), 0);
+
+    land.approve(pr, &["ada"]).await;
+    land.landed(pr).await;
+    assert_eq!(
+        land.hub.file(REPO, "main", ".github/.landqueue").as_deref(),
+        Some(RULES)
+    );
+    let lands = land.lands().await;
+    assert!(lands[0].approvers.contains(&"ada".to_owned()), "{lands:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rules_can_live_in_githubs_codeowners() {
+    let land = Land::start().await;
+    land.hub.push(
+        REPO,
+        "main",
+        "main",
+        &[
+            (
+                ".github/landq.toml",
+                Some("rules = \".github/CODEOWNERS\"\n"),
+            ),
+            (
+                ".github/CODEOWNERS",
+                Some("* @acme/eng\n/docs/ @dora\n/.github/ @sec-lead\n"),
+            ),
+        ],
+        "ada",
+    );
+    let pr = land.pull_changing("f", &[("docs/a.md", Some("# Dora's\n"))]);
+    land.approve(pr, &["carol"]).await;
+    land.request(pr).await;
+    let waiting = land.feedback("pending").await;
+    assert!(
+        waiting.contains("`docs/a.md` needs an approval from @dora (.github/CODEOWNERS line 2)"),
+        "{waiting}"
+    );
+    land.approve(pr, &["dora"]).await;
+    land.landed(pr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_team_owns_through_its_active_members() {
     let land = Land::start().await;
     let pr = land.pull_changing("f", &[("docs/a.md", Some("# More\n"))]);

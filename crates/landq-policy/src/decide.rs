@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap;
 
 use crate::facts::{CheckOutcome, Facts, Permission, PullRequest, PullState, Review, ReviewState};
 use crate::message::CommitMessage;
-use crate::rules::{Owner, RULES_PATH, RuleError};
+use crate::rules::{Owner, RuleError};
 use crate::settings::{SETTINGS_PATH, Settings, SettingsError};
 
 /// The outcome of [`decide`].
@@ -37,7 +37,8 @@ pub struct Landing {
 pub struct OwnerApproval {
     /// The path (or the old path of a rename).
     pub path: String,
-    /// The rules-file line that owns it.
+    /// The rules-file line that owns it; 0 when the base branch's rules or
+    /// settings were broken and a repository admin approved their repair.
     pub line: usize,
     /// The approver who is one of that rule's owners.
     pub approver: String,
@@ -74,8 +75,28 @@ pub enum Reason {
     },
     /// `.github/landq.toml` on the base branch is invalid.
     SettingsInvalid(SettingsError),
-    /// `.github/.landqueue` on the base branch is invalid.
-    RulesInvalid(Vec<RuleError>),
+    /// The rules file on the base branch is invalid.
+    RulesInvalid {
+        /// Where the rules file is.
+        file: String,
+        /// Every error, in line order.
+        errors: Vec<RuleError>,
+    },
+    /// The pull request would leave `.github/landq.toml` invalid.
+    SettingsWouldBreak(SettingsError),
+    /// The pull request would leave the rules file invalid.
+    RulesWouldBreak {
+        /// Where the rules file would be.
+        file: String,
+        /// Every error, in line order.
+        errors: Vec<RuleError>,
+    },
+    /// The base branch's rules or settings are broken and the pull request
+    /// repairs them: only a repository admin's approval vouches for that.
+    RepairNeedsAdmin {
+        /// The broken files on the base branch.
+        files: Vec<String>,
+    },
     /// Too few approvals from reviewers other than the author.
     NeedsApprovals {
         /// Approvals that count.
@@ -93,6 +114,8 @@ pub enum Reason {
     OwnerApprovalMissing {
         /// The path (or old path of a rename).
         path: String,
+        /// The rules file.
+        file: String,
         /// The rules-file line that owns it.
         line: usize,
         /// Who can approve it.
@@ -120,13 +143,14 @@ pub fn decide(facts: &Facts) -> Decision {
     let pull = &facts.pull;
     let mut reasons = Vec::new();
     let default_settings = Settings::default();
-    let settings = match &facts.settings {
-        Ok(settings) => settings,
-        Err(err) => {
-            reasons.push(Reason::SettingsInvalid(err.clone()));
-            &default_settings
-        }
-    };
+    let settings = facts.settings.as_ref().unwrap_or(&default_settings);
+    let rules_file = settings.rules.as_str();
+    let repair = is_repair(facts, rules_file);
+    if let Err(err) = &facts.settings
+        && !repair
+    {
+        reasons.push(Reason::SettingsInvalid(err.clone()));
+    }
 
     // 1. Open, ready, guarded, labeled.
     if pull.state != PullState::Open {
@@ -178,7 +202,11 @@ pub fn decide(facts: &Facts) -> Decision {
     // 4. An owner's approval for every owned path, rules from the base.
     let mut ownership = Vec::new();
     match &facts.rules {
-        Err(errors) => reasons.push(Reason::RulesInvalid(errors.0.clone())),
+        Err(_) if repair => {}
+        Err(errors) => reasons.push(Reason::RulesInvalid {
+            file: rules_file.to_owned(),
+            errors: errors.0.clone(),
+        }),
         Ok(rules) => {
             for path in facts.files.iter().flat_map(|f| f.paths()) {
                 let Some(rule) = rules.rule_for(path).filter(|r| !r.owners.is_empty()) else {
@@ -193,11 +221,48 @@ pub fn decide(facts: &Facts) -> Decision {
                     }),
                     None => reasons.push(Reason::OwnerApprovalMissing {
                         path: path.to_owned(),
+                        file: rules_file.to_owned(),
                         line: rule.line,
                         owners: rule.owners.clone(),
                     }),
                 }
             }
+        }
+    }
+
+    if repair {
+        match verdicts.approvers.iter().find(|a| {
+            facts
+                .admins
+                .iter()
+                .any(|admin| admin.eq_ignore_ascii_case(a))
+        }) {
+            Some(admin) => {
+                ownership.extend(facts.files.iter().flat_map(|f| f.paths()).map(|path| {
+                    OwnerApproval {
+                        path: path.to_owned(),
+                        line: 0,
+                        approver: admin.clone(),
+                        owner: Owner::User(admin.clone()),
+                    }
+                }))
+            }
+            None => reasons.push(Reason::RepairNeedsAdmin {
+                files: broken_files(facts, rules_file),
+            }),
+        }
+    }
+
+    // 4b. The pull request leaves the rules and settings valid.
+    if let Some(head) = &facts.head_config {
+        if let Err(err) = &head.settings {
+            reasons.push(Reason::SettingsWouldBreak(err.clone()));
+        }
+        if let Err(errors) = &head.rules {
+            reasons.push(Reason::RulesWouldBreak {
+                file: head.rules_path.clone(),
+                errors: errors.0.clone(),
+            });
         }
     }
 
@@ -236,6 +301,37 @@ pub fn decide(facts: &Facts) -> Decision {
         approvers: verdicts.approvers,
         ownership,
     })
+}
+
+/// Whether the base branch's rules or settings are broken and the pull
+/// request changes nothing but those files, leaving them valid: the one way
+/// out of a broken base that does not bypass landq.
+fn is_repair(facts: &Facts, rules_file: &str) -> bool {
+    let Some(head) = &facts.head_config else {
+        return false;
+    };
+    let config = [SETTINGS_PATH, rules_file, head.rules_path.as_str()];
+    (facts.settings.is_err() || facts.rules.is_err())
+        && head.settings.is_ok()
+        && head.rules.is_ok()
+        && !facts.files.is_empty()
+        && facts
+            .files
+            .iter()
+            .flat_map(|f| f.paths())
+            .all(|path| config.contains(&path))
+}
+
+/// The base branch's broken landq files.
+fn broken_files(facts: &Facts, rules_file: &str) -> Vec<String> {
+    let mut files = Vec::new();
+    if facts.settings.is_err() {
+        files.push(SETTINGS_PATH.to_owned());
+    }
+    if facts.rules.is_err() {
+        files.push(rules_file.to_owned());
+    }
+    files
 }
 
 /// Each reviewer's standing, from their latest review that says something.
@@ -333,20 +429,39 @@ impl fmt::Display for Reason {
             Reason::SettingsInvalid(err) => write!(
                 f,
                 "{SETTINGS_PATH} on the base branch is invalid ({err}): nothing lands until \
-                 a fix lands"
+                 a fix lands (a pull request that changes only the landq files, makes them valid \
+                 and is approved by a repository admin)"
             ),
-            Reason::RulesInvalid(errors) => {
+            Reason::RulesInvalid { file, errors } => {
                 write!(
                     f,
-                    "{RULES_PATH} on the base branch has {} error(s), so nothing lands until \
-                     a fix lands:",
+                    "{file} on the base branch has {} error(s), so nothing lands until a fix \
+                     lands (a pull request that changes only {file} and {SETTINGS_PATH}, makes \
+                     them valid and is approved by a repository admin):",
                     errors.len()
                 )?;
-                for err in errors {
-                    write!(f, "\n  {RULES_PATH}:{}: {}", err.line, err.kind)?;
-                }
-                Ok(())
+                line_errors(f, file, errors)
             }
+            Reason::SettingsWouldBreak(err) => write!(
+                f,
+                "this pull request leaves {SETTINGS_PATH} invalid (landq would then land \
+                 nothing):\n  {SETTINGS_PATH}:{}: {}",
+                err.line, err.message
+            ),
+            Reason::RulesWouldBreak { file, errors } => {
+                write!(
+                    f,
+                    "this pull request leaves {file} invalid (landq would then land nothing):"
+                )?;
+                line_errors(f, file, errors)
+            }
+            Reason::RepairNeedsAdmin { files } => write!(
+                f,
+                "{} on the base branch {} broken; a repair needs an approval from a repository \
+                 admin other than the author",
+                list(files.iter().cloned()),
+                if files.len() == 1 { "is" } else { "are" },
+            ),
             Reason::NeedsApprovals {
                 have,
                 need,
@@ -372,10 +487,15 @@ impl fmt::Display for Reason {
                 "{} requested changes: they must approve, or their review must be dismissed",
                 list(reviewers.iter().map(|l| format!("@{l}")))
             ),
-            Reason::OwnerApprovalMissing { path, line, owners } => {
+            Reason::OwnerApprovalMissing {
+                path,
+                file,
+                line,
+                owners,
+            } => {
                 write!(
                     f,
-                    "`{path}` needs an approval from {} ({RULES_PATH} line {line})",
+                    "`{path}` needs an approval from {} ({file} line {line})",
                     if owners.len() == 1 { "" } else { "one of " }.to_owned()
                         + &list(owners.iter().map(Owner::to_string))
                 )?;
@@ -403,6 +523,14 @@ impl fmt::Display for Reason {
             }
         }
     }
+}
+
+/// `\n  FILE:LINE: message` per error.
+fn line_errors(f: &mut fmt::Formatter<'_>, file: &str, errors: &[RuleError]) -> fmt::Result {
+    for err in errors {
+        write!(f, "\n  {file}:{}: {}", err.line, err.kind)?;
+    }
+    Ok(())
 }
 
 fn permission_name(permission: Permission) -> &'static str {

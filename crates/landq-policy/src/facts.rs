@@ -191,7 +191,7 @@ pub struct Facts {
     pub reviews: Vec<Review>,
     /// Membership of the teams that own changed paths.
     pub teams: Teams,
-    /// `.github/.landqueue` from the base branch (empty when absent),
+    /// The rules file from the base branch (empty when absent),
     /// shared with the cache of compiled rules.
     pub rules: Result<Arc<Rules>, RulesErrors>,
     /// `.github/landq.toml` from the base branch (defaults when absent).
@@ -200,4 +200,21 @@ pub struct Facts {
     pub checks: Vec<Check>,
     /// Who applied the land label most recently, if known.
     pub labeler: Option<Labeler>,
+    /// The settings and rules as the pull request would leave them: read
+    /// when it changes either file, `None` when it changes neither.
+    pub head_config: Option<HeadConfig>,
+    /// Approvers with admin permission on the repository. Asked only when
+    /// the pull request repairs broken base rules or settings; empty otherwise.
+    pub admins: Vec<String>,
+}
+
+/// The repository's landq files at the pull request's head commit.
+#[derive(Clone, Debug)]
+pub struct HeadConfig {
+    /// `.github/landq.toml` at the head (defaults when absent).
+    pub settings: Result<Settings, SettingsError>,
+    /// Where the head's settings put the rules file.
+    pub rules_path: String,
+    /// The rules file at the head (empty when absent).
+    pub rules: Result<Arc<Rules>, RulesErrors>,
 }

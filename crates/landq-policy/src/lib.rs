@@ -25,8 +25,8 @@ mod matching_cases;
 
 pub use decide::{Decision, Landing, OwnerApproval, Reason, approvers, decide};
 pub use facts::{
-    ChangedFile, Check, CheckOutcome, Facts, Labeler, Permission, PullRequest, PullState, Review,
-    ReviewState, Teams,
+    ChangedFile, Check, CheckOutcome, Facts, HeadConfig, Labeler, Permission, PullRequest,
+    PullState, Review, ReviewState, Teams,
 };
 pub use message::CommitMessage;
 pub use rules::{Owner, RULES_PATH, Rule, RuleError, RuleErrorKind, Rules, RulesErrors};

@@ -13,7 +13,7 @@ use crate::pattern::{Pattern, PatternError};
 /// GitHub refuses CODEOWNERS files of 3 MB or more; so does landq.
 pub const MAX_RULES_FILE_BYTES: usize = 3 * 1024 * 1024;
 
-/// Where the rules live on the base branch.
+/// Where the rules live on the base branch, unless the settings say otherwise.
 pub const RULES_PATH: &str = ".github/.landqueue";
 
 /// An owner named in a rule.
@@ -38,7 +38,7 @@ impl Owner {
         if let Some(name) = token.strip_prefix('@') {
             return match name.split_once('/') {
                 None if is_login(name) => Some(Owner::User(name.to_owned())),
-                Some((org, slug)) if is_login(org) && is_team_slug(slug) => Some(Owner::Team {
+                Some((org, slug)) if is_org(org) && is_team_slug(slug) => Some(Owner::Team {
                     org: org.to_owned(),
                     slug: slug.to_owned(),
                 }),
@@ -70,13 +70,36 @@ impl fmt::Display for Owner {
     }
 }
 
-/// GitHub logins: ASCII letters, digits and single inner hyphens, at most 39.
+/// Longest login GitHub issues, Enterprise Managed Users' `_SHORTCODE` included.
+const MAX_LOGIN_LEN: usize = 39;
+
+/// Whether `name` is a login GitHub has issued or could issue.
+///
+/// Today GitHub allows ASCII letters, digits and single inner hyphens, but
+/// older accounts keep what was allowed when they signed up: a trailing
+/// hyphen (`tobias-`) or a double one (`an--old-name`). Enterprise Managed
+/// Users are `handle_SHORTCODE`: the handle normalised the same way, one
+/// underscore, then the enterprise's alphanumeric short code. No login starts
+/// with a hyphen or an underscore, has anything outside ASCII letters, digits,
+/// `-` and that one `_`, or is longer than 39 characters.
 fn is_login(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 39
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    let (handle, shortcode) = match name.split_once('_') {
+        Some((handle, code)) => (handle, Some(code)),
+        None => (name, None),
+    };
+    let handle_ok = !handle.is_empty()
+        && !handle.starts_with('-')
+        && handle
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let shortcode_ok = shortcode
+        .is_none_or(|code| !code.is_empty() && code.bytes().all(|b| b.is_ascii_alphanumeric()));
+    name.len() <= MAX_LOGIN_LEN && handle_ok && shortcode_ok
+}
+
+/// Organisations are logins without the managed-user `_SHORTCODE`.
+fn is_org(name: &str) -> bool {
+    is_login(name) && !name.contains('_')
 }
 
 fn is_team_slug(slug: &str) -> bool {
@@ -182,12 +205,13 @@ impl Rules {
         &self.rules
     }
 
-    /// Advice about a valid file: today, whether it protects itself.
-    pub fn warnings(&self) -> Vec<String> {
-        if self.owners_of(RULES_PATH).is_empty() {
+    /// Advice about a valid file kept at `path` in the repository: today,
+    /// whether it protects itself.
+    pub fn warnings(&self, path: &str) -> Vec<String> {
+        if self.owners_of(path).is_empty() {
             vec![format!(
-                "no rule gives `{RULES_PATH}` an owner: any approver can change who owns what; \
-                 add e.g. `/{RULES_PATH} @org/security`"
+                "no rule gives `{path}` an owner: any approver can change who owns what; \
+                 add e.g. `/{path} @org/security`"
             )]
         } else {
             Vec::new()
@@ -351,6 +375,55 @@ mod tests {
     }
 
     #[test]
+    fn every_login_form_github_issued_is_accepted() {
+        // Real owners from public CODEOWNERS files and GitHub's documentation:
+        // a legacy trailing hyphen, a legacy double hyphen, Enterprise
+        // Managed Users (`handle_SHORTCODE`), digits first, the 39-char limit.
+        for login in [
+            "tobias-",
+            "some--legacy-name",
+            "mona-cat_octo",
+            "octocat_acme",
+            "1024",
+            "a",
+            "abcdefghijklmnopqrstuvwxyz0123456789abc",
+        ] {
+            let token = format!("@{login}");
+            assert_eq!(
+                Owner::parse(&token),
+                Some(Owner::User(login.into())),
+                "{token}"
+            );
+        }
+        assert!(
+            Owner::parse("@octocat_acme/some-team").is_none(),
+            "orgs are not EMU users"
+        );
+        assert!(
+            Owner::parse("@tobias-/team").is_some(),
+            "legacy org logins own teams"
+        );
+    }
+
+    #[test]
+    fn what_can_never_be_a_login_is_refused() {
+        for token in [
+            "@",
+            "@-leading",
+            "@_shortcode",
+            "@handle_",
+            "@two_under_scores",
+            "@dot.ted",
+            "@spa ce",
+            "@ümlaut",
+            "@abcdefghijklmnopqrstuvwxyz0123456789abcd",
+            "@handle_short-code",
+        ] {
+            assert_eq!(Owner::parse(token), None, "{token}");
+        }
+    }
+
+    #[test]
     fn owner_logins_compare_case_insensitively() {
         assert!(Owner::User("Alice".into()).is_user("alice"));
         assert!(!Owner::User("alice".into()).is_user("alicia"));
@@ -358,18 +431,14 @@ mod tests {
 
     #[test]
     fn warns_when_the_rules_file_is_unowned() {
-        assert_eq!(Rules::parse("*.rs @a").unwrap().warnings().len(), 1);
+        let warnings = |text: &str, path: &str| Rules::parse(text).unwrap().warnings(path);
+        assert_eq!(warnings("*.rs @a", RULES_PATH).len(), 1);
+        assert!(warnings("/.github/.landqueue @org/sec", RULES_PATH).is_empty());
+        assert!(warnings("* @org/everyone", RULES_PATH).is_empty());
+        let codeowners = warnings("/.github/.landqueue @org/sec", ".github/CODEOWNERS");
         assert!(
-            Rules::parse("/.github/.landqueue @org/sec")
-                .unwrap()
-                .warnings()
-                .is_empty()
-        );
-        assert!(
-            Rules::parse("* @org/everyone")
-                .unwrap()
-                .warnings()
-                .is_empty()
+            codeowners[0].contains("`.github/CODEOWNERS`"),
+            "{codeowners:?}"
         );
     }
 }

@@ -6,6 +6,8 @@
 
 use serde::Deserialize;
 
+use crate::rules::RULES_PATH;
+
 /// Where the settings live on the base branch.
 pub const SETTINGS_PATH: &str = ".github/landq.toml";
 
@@ -28,6 +30,9 @@ pub struct Settings {
     pub required_checks: Vec<String>,
     /// Base branches landq guards. Default: the repository's default branch.
     pub branches: Option<Vec<String>>,
+    /// The rules file (CODEOWNERS format), a file directly in `.github/`.
+    /// Default: `.github/.landqueue`; `.github/CODEOWNERS` shares GitHub's.
+    pub rules: String,
 }
 
 impl Default for Settings {
@@ -38,6 +43,7 @@ impl Default for Settings {
             allow_stale_approvals: false,
             required_checks: Vec::new(),
             branches: None,
+            rules: RULES_PATH.to_owned(),
         }
     }
 }
@@ -74,6 +80,16 @@ impl Settings {
                     .into(),
             });
         }
+        if !is_github_file(&settings.rules) {
+            return Err(SettingsError {
+                line: line_of(text, "rules"),
+                message: format!(
+                    "`rules` must name a file directly in .github/ (such as \
+                     `.github/CODEOWNERS`), not `{}`",
+                    settings.rules
+                ),
+            });
+        }
         Ok(settings)
     }
 
@@ -84,6 +100,12 @@ impl Settings {
             None => base == default_branch,
         }
     }
+}
+
+/// `.github/NAME`, with a plain file name.
+fn is_github_file(path: &str) -> bool {
+    path.strip_prefix(".github/")
+        .is_some_and(|name| !name.is_empty() && !name.contains('/') && name != "." && name != "..")
 }
 
 fn line_of(text: &str, key: &str) -> usize {
@@ -132,6 +154,29 @@ mod tests {
     fn zero_approvals_is_refused() {
         let err = Settings::parse("min_approvals = 0").unwrap_err();
         assert!(err.message.contains("at least 1"));
+    }
+
+    #[test]
+    fn the_rules_file_can_be_github_codeowners() {
+        assert_eq!(Settings::default().rules, ".github/.landqueue");
+        let settings = Settings::parse("rules = \".github/CODEOWNERS\"").unwrap();
+        assert_eq!(settings.rules, ".github/CODEOWNERS");
+        for outside in [
+            "CODEOWNERS",
+            "docs/CODEOWNERS",
+            ".github/a/b",
+            ".github/",
+            "/etc/x",
+            ".github/..",
+        ] {
+            let err = Settings::parse(&format!("\nrules = \"{outside}\"")).unwrap_err();
+            assert_eq!(err.line, 2, "{outside}");
+            assert!(
+                err.message.contains("directly in .github/"),
+                "{}",
+                err.message
+            );
+        }
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! Everything is read at decision time: the pull request, the settings and
 //! rules from the base branch (cached by blob SHA), then at once reviews, changed files, who
 //! applied the label and (only when required) checks; then the labeler's
-//! permission and the team memberships that could satisfy an owner.
+//! permission and the team memberships that could satisfy an owner. When the
+//! pull request changes the settings or rules file, both are also read as
+//! its head commit has them (it must leave them valid), and when it repairs
+//! broken base files, which approvers are admins.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -12,8 +15,8 @@ use landq_github::{DirEntry, GitHubError, Repo};
 
 use crate::bounded::Bounded;
 use landq_policy::{
-    Facts, Labeler, Owner, RULES_PATH, Rules, RulesErrors, SETTINGS_PATH, Settings, SettingsError,
-    Teams, approvers,
+    Facts, HeadConfig, Labeler, Owner, Permission, Rules, RulesErrors, SETTINGS_PATH, Settings,
+    SettingsError, Teams, approvers,
 };
 
 /// Versions kept at most of each file, by blob SHA.
@@ -47,6 +50,29 @@ impl FileCache {
             Rules::parse(text).map(Arc::new)
         })
         .await
+    }
+
+    /// The settings and rules files as the commit `head` has them, the rules
+    /// where the head's settings put them (`base`'s place if those are broken).
+    async fn head_config(
+        &self,
+        repo: &Repo,
+        head: &str,
+        base: &Settings,
+    ) -> Result<HeadConfig, GitHubError> {
+        let listing = Listing::read(repo, Some(head)).await?;
+        let settings = self
+            .settings(repo, listing.blob_of(SETTINGS_PATH).as_deref())
+            .await?;
+        let rules_path = settings.as_ref().unwrap_or(base).rules.clone();
+        let rules = self
+            .rules(repo, listing.blob_of(&rules_path).as_deref())
+            .await?;
+        Ok(HeadConfig {
+            settings,
+            rules_path,
+            rules,
+        })
     }
 
     /// The settings of blob `sha` (none: defaults).
@@ -123,12 +149,12 @@ pub async fn gather(repo: &Repo, number: u64, cache: &FileCache) -> Result<Gathe
     // One listing of `.github` on the base says which files exist, in which
     // version; versions seen before are not read again.
     let listing = Listing::read(repo, Some(&pull.base)).await?;
-    let (rules_sha, settings_sha) = (listing.blob_of(RULES_PATH), listing.blob_of(SETTINGS_PATH));
-    let (rules, settings) = tokio::try_join!(
-        cache.rules(repo, rules_sha.as_deref()),
-        cache.settings(repo, settings_sha.as_deref())
-    )?;
+    let settings = cache
+        .settings(repo, listing.blob_of(SETTINGS_PATH).as_deref())
+        .await?;
     let in_force = settings.clone().unwrap_or_default();
+    let rules_sha = listing.blob_of(&in_force.rules);
+    let rules = cache.rules(repo, rules_sha.as_deref()).await?;
 
     let checks = async {
         if in_force.required_checks.is_empty() {
@@ -152,9 +178,27 @@ pub async fn gather(repo: &Repo, number: u64, cache: &FileCache) -> Result<Gathe
         None => None,
     };
 
+    let approving = approvers(pull, &reviews, in_force.allow_stale_approvals);
+    let changes_config = files
+        .iter()
+        .flat_map(|f| f.paths())
+        .any(|path| path == SETTINGS_PATH || path == in_force.rules);
+    let head_config = match changes_config {
+        true => Some(cache.head_config(repo, &pull.head_sha, &in_force).await?),
+        false => None,
+    };
+    // A repair of broken base files needs an admin: ask only then.
+    let mut admins = Vec::new();
+    if head_config.is_some() && (settings.is_err() || rules.is_err()) {
+        for login in &approving {
+            if repo.permission(login).await? == Permission::Admin {
+                admins.push(login.clone());
+            }
+        }
+    }
+
     let mut teams = Teams::default();
     if let Ok(rules) = &rules {
-        let approving = approvers(pull, &reviews, in_force.allow_stale_approvals);
         let paths = files.iter().flat_map(|f| f.paths());
         let asks = team_questions(rules, paths, &approving);
         // Teams are asked about concurrently; within a team, approver by
@@ -189,6 +233,8 @@ pub async fn gather(repo: &Repo, number: u64, cache: &FileCache) -> Result<Gathe
             settings,
             checks,
             labeler,
+            head_config,
+            admins,
         },
         rules_sha,
         label: in_force.label,

@@ -9,6 +9,7 @@ mod gcp;
 mod git;
 mod telemetry;
 
+use std::io;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -40,10 +41,11 @@ fn main() -> ExitCode {
         eprintln!("landq: error: {err:#}");
         return ExitCode::FAILURE;
     }
+    let stdout = io::stdout();
     let outcome = match cli.command {
-        Command::Check(args) => commands::check::run(&args),
-        Command::Owners(args) => commands::owners::run(&args),
-        Command::Explain(args) => commands::explain::run(&args),
+        Command::Check(args) => commands::check::run(&args, &mut stdout.lock()),
+        Command::Owners(args) => commands::owners::run(&args, &mut stdout.lock()),
+        Command::Explain(args) => commands::explain::run(&args, &mut stdout.lock()),
         Command::Serve(args) => commands::serve::run(&args),
         Command::Webhook(args) => commands::webhook::run(&args),
         Command::Worker(args) => commands::worker::run(&args),
@@ -52,9 +54,19 @@ fn main() -> ExitCode {
     };
     match outcome {
         Ok(code) => code,
+        // A reader that stopped early (`landq owners | head`) is no error.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("landq: error: {err:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
 }

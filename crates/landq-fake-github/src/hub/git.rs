@@ -13,6 +13,17 @@ pub(super) fn tip(git: &Repository, branch: &str) -> Option<Oid> {
     git.refname_to_id(&format!("refs/heads/{branch}")).ok()
 }
 
+/// The commit a `ref` query parameter names, as GitHub reads it: a branch,
+/// a tag, or a commit SHA.
+pub(super) fn resolve(git: &Repository, reference: &str) -> Option<Oid> {
+    tip(git, reference)
+        .or_else(|| git.refname_to_id(&format!("refs/tags/{reference}")).ok())
+        .or_else(|| {
+            let oid = Oid::from_str(reference).ok()?;
+            git.find_commit(oid).ok().map(|c| c.id())
+        })
+}
+
 pub(super) fn head_sha(repo: &Repo, pr: u64) -> String {
     tip(&repo.git, &repo.pulls[&pr].head)
         .map(|o| o.to_string())

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use git2::Oid;
 use serde_json::{Value, json};
 
-use super::git::{head_sha, tip};
+use super::git::{head_sha, resolve, tip};
 use super::{Fault, Hub, Repo, Seen, World, text};
 
 /// An answer: status and JSON body.
@@ -410,7 +410,7 @@ impl Repo {
     }
 
     fn contents(&self, path: &str, reference: &str) -> Answer {
-        let Some(tree) = tip(&self.git, reference)
+        let Some(tree) = resolve(&self.git, reference)
             .and_then(|o| self.git.find_commit(o).ok())
             .and_then(|c| c.tree().ok())
         else {

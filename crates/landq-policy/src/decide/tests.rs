@@ -56,6 +56,8 @@ fn landable() -> Facts {
             login: "bob".into(),
             permission: Permission::Write,
         }),
+        head_config: None,
+        admins: Vec::new(),
     }
 }
 
@@ -76,6 +78,7 @@ fn landing(facts: &Facts) -> Landing {
 fn owner_missing(path: &str, line: usize, owners: &[&str]) -> Reason {
     Reason::OwnerApprovalMissing {
         path: path.into(),
+        file: ".github/.landqueue".into(),
         line,
         owners: owners.iter().map(|o| Owner::parse(o).unwrap()).collect(),
     }
@@ -366,10 +369,14 @@ fn invalid_rules_block_every_pull_request() {
     let mut facts = landable();
     facts.rules = Rules::parse("* @org/eng\n!secret @a\n").map(Arc::new);
     let reasons_now = reasons(&facts);
-    assert!(matches!(&reasons_now[..], [Reason::RulesInvalid(errors)] if errors[0].line == 2));
+    assert!(
+        matches!(&reasons_now[..], [Reason::RulesInvalid { errors, .. }] if errors[0].line == 2)
+    );
     assert_eq!(
         reasons_now[0].to_string(),
-        ".github/.landqueue on the base branch has 1 error(s), so nothing lands until a fix lands:\n  \
+        ".github/.landqueue on the base branch has 1 error(s), so nothing lands until a fix lands \
+         (a pull request that changes only .github/.landqueue and .github/landq.toml, makes them \
+         valid and is approved by a repository admin):\n  \
          .github/.landqueue:2: negated patterns (`!`) are not supported in CODEOWNERS files"
     );
 }
@@ -451,4 +458,150 @@ fn email_only_owners_are_explained() {
     facts.rules = Rules::parse("* docs@example.com").map(Arc::new);
     let text = reasons(&facts)[0].to_string();
     assert!(text.contains("name them by @login"), "{text}");
+}
+
+/// The pull request as it changes the rules file to `head_rules`.
+fn editing_rules(head_rules: &str) -> Facts {
+    let mut facts = landable();
+    facts.files = vec![ChangedFile::new(".github/.landqueue")];
+    facts.teams.add("org", "security", "bob");
+    facts.head_config = Some(HeadConfig {
+        settings: Ok(Settings::default()),
+        rules_path: ".github/.landqueue".into(),
+        rules: Rules::parse(head_rules).map(Arc::new),
+    });
+    facts
+}
+
+#[test]
+fn a_pull_request_that_breaks_the_rules_never_lands() {
+    let facts = editing_rules("* @org/eng\n/docs/ @-not-a-login\n");
+    let reasons_now = reasons(&facts);
+    assert_eq!(reasons_now.len(), 1, "{reasons_now:#?}");
+    assert_eq!(
+        reasons_now[0].to_string(),
+        "this pull request leaves .github/.landqueue invalid (landq would then land nothing):\n  \
+         .github/.landqueue:2: invalid owner `@-not-a-login`: expected @user, @org/team or an \
+         email address"
+    );
+    landing(&editing_rules("* @org/eng\n/docs/ @docs-team-lead\n"));
+}
+
+#[test]
+fn a_pull_request_that_breaks_the_settings_never_lands() {
+    let mut facts = landable();
+    facts.files = vec![ChangedFile::new(".github/landq.toml")];
+    facts.head_config = Some(HeadConfig {
+        settings: Settings::parse("label = \"ship\"\nmin_approvals = 0\n"),
+        rules_path: ".github/.landqueue".into(),
+        rules: Rules::parse(BASE_RULES).map(Arc::new),
+    });
+    let text: Vec<String> = reasons(&facts).iter().map(Reason::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "this pull request leaves .github/landq.toml invalid (landq would then land \
+             nothing):\n  .github/landq.toml:2: `min_approvals` must be at least 1: landq never \
+             lands unreviewed code"
+        ]
+    );
+}
+
+#[test]
+fn moving_the_rules_to_an_invalid_codeowners_never_lands() {
+    let mut facts = landable();
+    facts.files = vec![ChangedFile::new(".github/landq.toml")];
+    facts.head_config = Some(HeadConfig {
+        settings: Settings::parse("rules = \".github/CODEOWNERS\""),
+        rules_path: ".github/CODEOWNERS".into(),
+        rules: Rules::parse("* @org/eng\n*.[ch] @c\n").map(Arc::new),
+    });
+    assert!(matches!(
+        &reasons(&facts)[..],
+        [Reason::RulesWouldBreak { file, errors }] if file == ".github/CODEOWNERS" && errors[0].line == 2
+    ));
+}
+
+#[test]
+fn broken_base_rules_are_repaired_with_an_admin_approval() {
+    let mut facts = editing_rules(BASE_RULES);
+    facts.rules = Rules::parse("* @org/eng\n!secret @a\n").map(Arc::new);
+    // bob (write) and carol approved: not enough for a repair.
+    assert_eq!(
+        reasons(&facts),
+        [Reason::RepairNeedsAdmin {
+            files: vec![".github/.landqueue".into()]
+        }]
+    );
+    assert_eq!(
+        reasons(&facts)[0].to_string(),
+        ".github/.landqueue on the base branch is broken; a repair needs an approval from a \
+         repository admin other than the author"
+    );
+    facts.admins = vec!["Carol".into()];
+    let landing = landing(&facts);
+    assert_eq!(
+        landing.ownership,
+        [OwnerApproval {
+            path: ".github/.landqueue".into(),
+            line: 0,
+            approver: "carol".into(),
+            owner: Owner::User("carol".into()),
+        }]
+    );
+    // The author's own admin rights never count.
+    facts.admins = vec!["alice".into()];
+    facts.reviews.push(approve("alice", "h2"));
+    assert!(matches!(
+        &reasons(&facts)[..],
+        [Reason::RepairNeedsAdmin { .. }]
+    ));
+}
+
+#[test]
+fn a_repair_that_touches_other_files_or_stays_broken_is_no_repair() {
+    let mut facts = editing_rules(BASE_RULES);
+    facts.rules = Rules::parse("!secret @a\n").map(Arc::new);
+    facts.admins = vec!["carol".into()];
+    facts.files.push(ChangedFile::new("src/main.rs"));
+    assert!(matches!(
+        &reasons(&facts)[..],
+        [Reason::RulesInvalid { .. }]
+    ));
+
+    let mut facts = editing_rules("*.[ch] @c\n");
+    facts.rules = Rules::parse("!secret @a\n").map(Arc::new);
+    facts.admins = vec!["carol".into()];
+    assert!(matches!(
+        &reasons(&facts)[..],
+        [Reason::RulesInvalid { .. }, Reason::RulesWouldBreak { .. }]
+    ));
+}
+
+#[test]
+fn broken_base_settings_are_repaired_with_an_admin_approval() {
+    let mut facts = landable();
+    facts.settings = Settings::parse("min_aprovals = 2");
+    facts.files = vec![ChangedFile::new(".github/landq.toml")];
+    facts.head_config = Some(HeadConfig {
+        settings: Settings::parse("min_approvals = 2"),
+        rules_path: ".github/.landqueue".into(),
+        rules: Rules::parse(BASE_RULES).map(Arc::new),
+    });
+    assert!(
+        matches!(&reasons(&facts)[..], [Reason::RepairNeedsAdmin { files }] if files == &[".github/landq.toml"])
+    );
+    facts.admins = vec!["bob".into()];
+    landing(&facts);
+}
+
+#[test]
+fn the_rules_file_named_by_the_settings_is_the_one_quoted() {
+    let mut facts = landable();
+    facts.settings = Settings::parse("rules = \".github/CODEOWNERS\"");
+    facts.reviews = vec![approve("zed", "h2")];
+    assert_eq!(
+        reasons(&facts)[0].to_string(),
+        "`services/billing/pay.rs` needs an approval from @carol (.github/CODEOWNERS line 2)"
+    );
 }

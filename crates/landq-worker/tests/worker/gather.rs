@@ -79,7 +79,7 @@ async fn broken_rules_and_settings_on_the_base_block_with_their_errors() {
     assert!(
         reasons
             .iter()
-            .any(|r| matches!(r, Reason::RulesInvalid(e) if e[0].line == 2)),
+            .any(|r| matches!(r, Reason::RulesInvalid { errors, .. } if errors[0].line == 2)),
         "{reasons:?}"
     );
     assert!(

@@ -10,6 +10,7 @@ pub mod webhook;
 pub mod worker;
 
 use std::fs;
+use std::io::{self, Write};
 use std::path::Path;
 
 use anyhow::Context;
@@ -21,18 +22,27 @@ pub fn read_text(path: &Path) -> anyhow::Result<String> {
     String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))
 }
 
-/// Parses rules, or prints every error as `FILE:LINE: message` on stdout.
-pub fn parse_rules_or_report(name: &str, text: &str) -> Option<Rules> {
-    match Rules::parse(text) {
-        Ok(rules) => Some(rules),
-        Err(RulesErrors(errors)) => {
-            for err in errors {
-                match err.line {
-                    0 => println!("{name}: {}", err.kind),
-                    line => println!("{name}:{line}: {}", err.kind),
-                }
-            }
-            None
+/// Parses rules, or writes every error as `FILE:LINE: message` to `out`
+/// (until a reader that stopped early closes it: the rules are invalid
+/// all the same).
+pub fn parse_rules_or_report(
+    out: &mut dyn Write,
+    name: &str,
+    text: &str,
+) -> io::Result<Option<Rules>> {
+    let RulesErrors(errors) = match Rules::parse(text) {
+        Ok(rules) => return Ok(Some(rules)),
+        Err(errors) => errors,
+    };
+    for err in errors {
+        let written = match err.line {
+            0 => writeln!(out, "{name}: {}", err.kind),
+            line => writeln!(out, "{name}:{line}: {}", err.kind),
+        };
+        match written {
+            Err(err) if err.kind() == io::ErrorKind::BrokenPipe => break,
+            written => written?,
         }
     }
+    Ok(None)
 }

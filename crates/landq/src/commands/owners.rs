@@ -16,18 +16,18 @@ pub struct Args {
     /// Print `{"path":…,"owners":[…],"line":N|null}` per path.
     #[arg(long)]
     json: bool,
-    /// Paths relative to the repository root.
+    /// Paths relative to the repository root (`./a` and `a` are the same path).
     paths: Vec<String>,
 }
 
 /// Runs the command.
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let name = args.rules.display().to_string();
     let text = super::read_text(&args.rules)?;
-    let Some(rules) = super::parse_rules_or_report(&name, &text) else {
+    let Some(rules) = super::parse_rules_or_report(out, &name, &text)? else {
         return Ok(ExitCode::FAILURE);
     };
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = BufWriter::new(out);
     if args.paths.is_empty() {
         for line in io::stdin().lock().lines() {
             let line = line?;
@@ -52,19 +52,29 @@ struct JsonEntry<'a> {
     line: Option<usize>,
 }
 
+/// `path` as git prints it: no `./` or `/` in front, no `.` or empty
+/// segments (`find . | landq owners` works).
+fn normalise(path: &str) -> String {
+    path.split('/')
+        .filter(|segment| !segment.is_empty() && *segment != ".")
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 fn write_owners(out: &mut impl Write, rules: &Rules, path: &str, json: bool) -> io::Result<()> {
-    let rule = rules.rule_for(path);
+    let normal = normalise(path);
+    let rule = rules.rule_for(&normal);
     let owners: Vec<String> = rule
         .map(|r| r.owners.iter().map(Owner::to_string).collect())
         .unwrap_or_default();
     if json {
         let entry = JsonEntry {
-            path,
+            path: &normal,
             owners,
             line: rule.map(|r| r.line),
         };
         writeln!(out, "{}", serde_json::to_string(&entry)?)
     } else {
-        writeln!(out, "{path}\t{}", owners.join(" "))
+        writeln!(out, "{normal}\t{}", owners.join(" "))
     }
 }
