@@ -649,25 +649,33 @@ async fn as_a_github_app_it_exchanges_tokens_and_reports_with_check_runs() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_readme_walkthrough_lands_its_pull_request() {
+async fn the_readme_walkthrough_lands_its_pull_request_on_every_run() {
     use landq_fake_github::demo::Demo;
-    let demo = Demo::start(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+    // Twice on the same data directory, as a user reruns the README's
+    // commands: landq must not take the second run's deliveries for the
+    // first's.
     let dir = TempDir::new().unwrap();
-    let serve = Webhook::start_command(
-        "serve",
-        dir.path(),
-        &[
-            ("LANDQ_GITHUB_TOKEN", "demo"),
-            ("LANDQ_GITHUB_API_URL", demo.hub.url()),
-        ],
-    );
-    let webhook = format!("{}/webhook", serve.base_url());
-    let (sha, message) = demo.run(&webhook, crate::webhook::SECRET).await.unwrap();
-    assert_eq!(
-        message,
-        "Charge in cents (#1)\n\nFloating point money rounds.\n\nApproved-by: bob\nApproved-by: carol\n"
-    );
-    assert_eq!(demo.hub.tip(REPO, "main"), sha);
+    for _ in 0..2 {
+        let demo = Demo::start(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+        let serve = Webhook::start_command(
+            "serve",
+            dir.path(),
+            &[
+                ("LANDQ_GITHUB_TOKEN", "demo"),
+                ("LANDQ_GITHUB_API_URL", demo.hub.url()),
+            ],
+        );
+        let webhook = format!("{}/webhook", serve.base_url());
+        let (sha, message) = demo
+            .run(&webhook, crate::webhook::SECRET, |_| {})
+            .await
+            .unwrap();
+        assert_eq!(
+            message,
+            "Charge in cents (#1)\n\nFloating point money rounds.\n\nApproved-by: bob\nApproved-by: carol\n"
+        );
+        assert_eq!(demo.hub.tip(REPO, "main"), sha);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -57,9 +57,17 @@ impl Demo {
     }
 
     /// bob and carol approve, dan applies the label; each event is delivered
-    /// to `webhook` signed with `secret` (retrying while landq starts). Waits
-    /// for the land and returns the squash commit's SHA and message.
-    pub async fn run(&self, webhook: &str, secret: &str) -> Result<(String, String), String> {
+    /// to `webhook` signed with `secret` under delivery ids of this run's
+    /// own (landq would ignore ids it has seen), waiting up to
+    /// [`LANDQ_START_WAIT`] for landq to answer and telling `progress` what
+    /// it waits for. Then waits for the land and returns the squash
+    /// commit's SHA and message.
+    pub async fn run(
+        &self,
+        webhook: &str,
+        secret: &str,
+        progress: impl Fn(&str),
+    ) -> Result<(String, String), String> {
         let secret = WebhookSecret::new(secret);
         let client = reqwest::Client::new();
         let events = [
@@ -67,10 +75,17 @@ impl Demo {
             self.hub.review(REPO, self.pr, "carol", "APPROVED"),
             self.hub.label(REPO, self.pr, "land requested", "dan"),
         ];
+        let run = run_id();
+        progress(&format!(
+            "waiting for landq to answer at {webhook} (up to {} min: a first `cargo run` \
+             compiles for a while)",
+            LANDQ_START_WAIT.as_secs() / 60
+        ));
         for (n, event) in events.iter().enumerate() {
-            deliver(&client, webhook, &secret, event, &format!("demo-{n}")).await?;
+            deliver(&client, webhook, &secret, event, &format!("demo-{run}-{n}")).await?;
         }
-        let deadline = Instant::now() + Duration::from_secs(60);
+        progress("delivered; waiting for landq to land the pull request");
+        let deadline = Instant::now() + LAND_WAIT;
         loop {
             if let (_, _, Some(sha)) = self.hub.pull_state(REPO, self.pr) {
                 let (message, _) = self.hub.commit_message(REPO, &sha);
@@ -78,14 +93,38 @@ impl Demo {
             }
             if Instant::now() > deadline {
                 let head = self.hub.tip(REPO, "cents");
-                return Err(format!(
-                    "not landed after 60 s; landq says: {:?}",
-                    self.hub.feedback(REPO, &head)
-                ));
+                return Err(match self.hub.feedback(REPO, &head) {
+                    Some((state, text)) => format!(
+                        "not landed after {} s; landq reports `{state}`: {text}",
+                        LAND_WAIT.as_secs()
+                    ),
+                    None => format!(
+                        "not landed after {} s and landq has said nothing on the pull request: \
+                         is it running with LANDQ_GITHUB_API_URL={}?",
+                        LAND_WAIT.as_secs(),
+                        self.hub.url()
+                    ),
+                });
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// How long the walkthrough waits for landq to answer its first delivery:
+/// long enough for a cold build of `landq serve`.
+pub const LANDQ_START_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// How long it waits for the land once landq has the deliveries.
+const LAND_WAIT: Duration = Duration::from_secs(60);
+
+/// Different on every run: the process and the time it started.
+fn run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    format!("{}-{nanos:x}", std::process::id())
 }
 
 async fn deliver(
@@ -96,7 +135,7 @@ async fn deliver(
     id: &str,
 ) -> Result<(), String> {
     let body = serde_json::to_vec(&event.payload).map_err(|e| e.to_string())?;
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + LANDQ_START_WAIT;
     loop {
         let answer = client
             .post(webhook)

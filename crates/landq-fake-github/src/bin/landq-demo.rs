@@ -29,7 +29,10 @@ async fn main() -> ExitCode {
         demo.hub.url(),
         demo.pr
     );
-    match demo.run(&webhook, &secret).await {
+    match demo
+        .run(&webhook, &secret, |what| eprintln!("{what}"))
+        .await
+    {
         Ok((sha, message)) => {
             println!("landed as {sha}:\n\n{message}");
             ExitCode::SUCCESS

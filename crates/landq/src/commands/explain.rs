@@ -222,9 +222,8 @@ fn render(changes: &[Change], rules: &Rules, settings: &Settings, author: Option
         Owner::User(_) => author.is_none_or(|a| !owner.is_user(a)),
         Owner::Team { .. } => true,
     };
-    let (coverable, stuck): (Vec<&Group>, Vec<&Group>) = groups
-        .iter()
-        .partition(|g| g.owners.iter().any(&usable));
+    let (coverable, stuck): (Vec<&Group>, Vec<&Group>) =
+        groups.iter().partition(|g| g.owners.iter().any(&usable));
     for group in &stuck {
         let why = match group.owners.iter().all(|o| matches!(o, Owner::Email(_))) {
             true => "landq cannot match email owners to reviewers: name them by @login",
