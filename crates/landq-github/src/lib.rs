@@ -136,6 +136,16 @@ impl GitHub {
         self.is_app
     }
 
+    /// Who GitHub takes these credentials for: the App's slug (`GET /app`
+    /// with the App's JWT) or the token's user (`GET /user`). A 401 means
+    /// GitHub refuses the credentials.
+    pub async fn identity(&self) -> Result<String, GitHubError> {
+        let path = if self.is_app { "/app" } else { "/user" };
+        let answer = self.retry.send(path, || self.root._get(path)).await?;
+        let who: models::Identity = decode(path, expect_ok(path, answer)?)?;
+        Ok(who.slug.or(who.login).unwrap_or_default())
+    }
+
     /// The App's installations (App authentication only).
     pub async fn installations(&self) -> Result<Vec<u64>, GitHubError> {
         let mut ids = Vec::new();

@@ -261,3 +261,10 @@ pub struct PullRef {
     pub state: String,
     pub head: Ref,
 }
+
+/// `GET /user` (a user's login) or `GET /app` (an App's slug).
+#[derive(Deserialize)]
+pub struct Identity {
+    pub login: Option<String>,
+    pub slug: Option<String>,
+}

@@ -206,6 +206,40 @@ pub struct GitHubArgs {
 }
 
 impl GitHubArgs {
+    /// The client, once GitHub has accepted its credentials (or has not
+    /// answered within [`CREDENTIALS_CHECK`]): a token or App
+    /// key that GitHub refuses (401) stops landq at start-up with the
+    /// reason; an unreachable GitHub is only a warning (the worker retries).
+    pub async fn verified_client(&self) -> anyhow::Result<landq_github::GitHub> {
+        let github = self.client()?;
+        let checked = tokio::time::timeout(CREDENTIALS_CHECK, github.identity()).await;
+        let Ok(checked) = checked else {
+            tracing::warn!(api = %self.api.api_url, "GitHub did not answer the credentials check in time");
+            return Ok(github);
+        };
+        match checked {
+            Ok(who) => {
+                tracing::info!(%who, api = %self.api.api_url, "GitHub accepts landq's credentials")
+            }
+            Err(landq_github::GitHubError::Status {
+                status: 401,
+                message,
+                ..
+            }) => bail!(
+                "GitHub at {} refuses landq's credentials ({message}): check {}",
+                self.api.api_url,
+                if github.is_app() {
+                    "LANDQ_GITHUB_APP_ID and the App's private key (LANDQ_GITHUB_APP_KEY or \
+                     LANDQ_GITHUB_APP_KEY_FILE)"
+                } else {
+                    "LANDQ_GITHUB_TOKEN"
+                }
+            ),
+            Err(err) => tracing::warn!(error = %err, "cannot check landq's GitHub credentials yet"),
+        }
+        Ok(github)
+    }
+
     /// Builds the client; secrets come only from the environment or files:
     /// `LANDQ_GITHUB_TOKEN` (trials) or an App id with `LANDQ_GITHUB_APP_KEY`
     /// or `LANDQ_GITHUB_APP_KEY_FILE`.
@@ -249,6 +283,10 @@ impl GitHubArgs {
         )?)
     }
 }
+
+/// How long start-up waits for GitHub to say whether it accepts landq's
+/// credentials before going on without knowing.
+pub const CREDENTIALS_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Which store to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

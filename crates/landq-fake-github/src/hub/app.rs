@@ -64,6 +64,13 @@ impl App {
         repos: &HashMap<u64, Vec<String>>,
     ) -> Result<Option<Answer>, Answer> {
         match (method.as_str(), segments) {
+            ("GET", ["app"]) => {
+                self.verify_jwt(bearer)?;
+                Ok(Some((
+                    StatusCode::OK,
+                    json!({"id": self.id, "slug": "landq-test", "name": "landq test"}),
+                )))
+            }
             ("GET", ["app", "installations"]) => {
                 self.verify_jwt(bearer)?;
                 let mut ids: Vec<&u64> = repos.keys().collect();

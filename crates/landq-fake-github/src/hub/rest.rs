@@ -155,6 +155,11 @@ impl World {
         body: &Value,
     ) -> Answer {
         match (method.as_str(), segments) {
+            // The token's own account (an installation token gets 403 on GitHub).
+            ("GET", ["user"]) => (
+                StatusCode::OK,
+                json!({"login": "landq-bot", "id": 1, "type": "User"}),
+            ),
             ("GET", ["orgs", org, "teams", slug, "memberships", login]) => {
                 match self.teams.get(&format!("{org}/{slug}")) {
                     Some(members) if members.contains(*login) => {

@@ -41,8 +41,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let guard = args.source.guard(&args.github.api)?;
     tokio::runtime::Runtime::new()?.block_on(async {
         // octocrab needs a runtime; nothing is opened before this validates.
-        let github = Arc::new(args.github.client()?);
         telemetry::init();
+        let github = Arc::new(args.github.verified_client().await?);
         let bus = args.bus.open(true).await?;
         let store = args.store.open(&args.bus.data_dir).await?;
         let listener = tokio::net::TcpListener::bind(address)

@@ -30,8 +30,8 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     tokio::runtime::Runtime::new()?.block_on(async {
         // octocrab needs a runtime; nothing is opened before this validates.
-        let github = Arc::new(args.github.client()?);
         telemetry::init();
+        let github = Arc::new(args.github.verified_client().await?);
         let bus = args.bus.open(true).await?;
         let store = args.store.open(&args.bus.data_dir).await?;
         tracing::info!(bus = %args.bus.describe(), consumers = args.consumers, "landq worker started");
