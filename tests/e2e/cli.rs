@@ -532,3 +532,33 @@ fn a_closed_pipe_stops_landq_quietly() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
 }
+
+#[test]
+fn help_names_every_setting_read_only_from_the_environment() {
+    let dir = TempDir::new().unwrap();
+    let top = stdout(&landq(dir.path(), &["--help"]));
+    assert!(
+        top.starts_with("landq, the land queue for GitHub monorepos"),
+        "{top}"
+    );
+    for command in ["serve", "worker", "webhook"] {
+        let help = stdout(&landq(dir.path(), &[command, "--help"]));
+        for variable in [
+            "LANDQ_WEBHOOK_SECRET",
+            "LANDQ_GITHUB_TOKEN",
+            "LANDQ_GITHUB_APP_KEY",
+            "LANDQ_WEBHOOK_SECRET_VERSION",
+            "LANDQ_GITHUB_APP_KEY_VERSION",
+            "LANDQ_LOG",
+        ] {
+            assert!(help.contains(variable), "{command} --help lacks {variable}");
+        }
+    }
+    let webhook = stdout(&landq(dir.path(), &["webhook", "--help"]));
+    assert!(
+        !webhook.contains("--bus-lease"),
+        "the lease is the consumer's"
+    );
+    let worker = stdout(&landq(dir.path(), &["worker", "--help"]));
+    assert!(worker.contains("--bus-lease"));
+}

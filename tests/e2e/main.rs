@@ -3,5 +3,6 @@
 mod cli;
 mod deploy;
 mod land;
+mod readme;
 mod serve;
 mod webhook;

@@ -284,6 +284,17 @@ impl GitHubArgs {
     }
 }
 
+/// What `serve`, `webhook` and `worker` read only from the environment,
+/// for their `--help`.
+pub const ENVIRONMENT_HELP: &str = "\
+Read only from the environment (secrets are never flags and never logged):
+  LANDQ_WEBHOOK_SECRET          the webhook's secret (or --webhook-secret-file) [serve, webhook]
+  LANDQ_GITHUB_TOKEN            a token with `repo` scope, for trials [serve, worker]
+  LANDQ_GITHUB_APP_KEY          the GitHub App's private key, PEM (or --github-app-key-file)
+  LANDQ_WEBHOOK_SECRET_VERSION  Secret Manager versions (projects/P/secrets/S/versions/V)
+  LANDQ_GITHUB_APP_KEY_VERSION    read at start-up instead of the two above
+  LANDQ_LOG                     log filter (default `info`); JSON lines when stderr is not a terminal";
+
 /// How long start-up waits for GitHub to say whether it accepts landq's
 /// credentials before going on without knowing.
 pub const CREDENTIALS_CHECK: std::time::Duration = std::time::Duration::from_secs(10);

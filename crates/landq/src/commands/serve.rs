@@ -13,6 +13,7 @@ use crate::telemetry;
 
 /// Run the webhook and the worker together (the embedded default).
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::config::ENVIRONMENT_HELP)]
 pub struct Args {
     #[command(flatten)]
     bus: BusArgs,

@@ -9,6 +9,9 @@ use crate::telemetry;
 
 /// Receive GitHub webhooks, verify them and publish them to the bus.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::config::ENVIRONMENT_HELP)]
+// The lease is the consumer's: the webhook only publishes.
+#[command(mut_arg("bus_lease", |arg| arg.hide(true)))]
 pub struct Args {
     #[command(flatten)]
     bus: BusArgs,

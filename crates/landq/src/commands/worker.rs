@@ -10,6 +10,7 @@ use crate::telemetry;
 
 /// Consume events from the bus, decide, and land pull requests.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::config::ENVIRONMENT_HELP)]
 pub struct Args {
     #[command(flatten)]
     bus: BusArgs,
