@@ -167,7 +167,7 @@ impl GitHub {
 
     /// The repositories (`owner/name`) an installation covers.
     pub async fn installation_repos(&self, installation: u64) -> Result<Vec<String>, GitHubError> {
-        let octo = self.repo(Some(installation), "*")?.octo;
+        let octo = self.octo_for(Some(installation), "*")?;
         let mut names = Vec::new();
         for page in 1.. {
             let path = format!("/installation/repositories?per_page=100&page={page}");
@@ -183,8 +183,24 @@ impl GitHub {
     }
 
     /// A client for `repo` (`owner/name`), through `installation` for an App.
+    /// A name GitHub could never have given a repository is refused: every
+    /// URL is built from validated parts.
     pub fn repo(&self, installation: Option<u64>, repo: &str) -> Result<Repo, GitHubError> {
-        let octo = match (self.is_app, installation) {
+        if !landq_policy::names::is_repo(repo) {
+            return Err(GitHubError::Config(format!(
+                "`{repo}` is not a GitHub repository name (owner/name)"
+            )));
+        }
+        Ok(Repo {
+            octo: self.octo_for(installation, repo)?,
+            name: repo.to_owned(),
+            retry: self.retry.clone(),
+        })
+    }
+
+    /// The octocrab that speaks for `installation` (the root one for a token).
+    fn octo_for(&self, installation: Option<u64>, repo: &str) -> Result<Octocrab, GitHubError> {
+        Ok(match (self.is_app, installation) {
             (true, Some(id)) => {
                 let mut cache = self.installations.lock().expect("not poisoned");
                 match cache.get(&id) {
@@ -205,11 +221,6 @@ impl GitHub {
                 )));
             }
             (false, _) => self.root.clone(),
-        };
-        Ok(Repo {
-            octo,
-            name: repo.to_owned(),
-            retry: self.retry.clone(),
         })
     }
 }
@@ -423,7 +434,7 @@ impl Repo {
 
     /// The text of blob `sha` (any size GitHub serves, up to 100 MB).
     pub async fn blob(&self, sha: &str) -> Result<FileAtRef, GitHubError> {
-        let url = self.url(&format!("git/blobs/{sha}"));
+        let url = self.url(&format!("git/blobs/{}", encode(sha)));
         let blob: models::Content = self.get_json(&url).await?;
         let cleaned: String = blob
             .content
@@ -454,7 +465,12 @@ impl Repo {
         slug: &str,
         login: &str,
     ) -> Result<bool, GitHubError> {
-        let url = format!("/orgs/{org}/teams/{slug}/memberships/{login}");
+        let url = format!(
+            "/orgs/{}/teams/{}/memberships/{}",
+            encode(org),
+            encode(slug),
+            encode(login)
+        );
         let answer = self.get(&url).await?;
         if answer.status == StatusCode::NOT_FOUND {
             return Ok(false);
@@ -465,7 +481,7 @@ impl Repo {
 
     /// `login`'s permission on the repository.
     pub async fn permission(&self, login: &str) -> Result<Permission, GitHubError> {
-        let url = self.url(&format!("collaborators/{login}/permission"));
+        let url = self.url(&format!("collaborators/{}/permission", encode(login)));
         let answer = self.get(&url).await?;
         if answer.status == StatusCode::NOT_FOUND {
             return Ok(Permission::None);
@@ -500,10 +516,10 @@ impl Repo {
     /// Check runs and commit statuses on `sha`, latest per name.
     pub async fn checks(&self, sha: &str) -> Result<Vec<Check>, GitHubError> {
         let runs: models::CheckRuns = self
-            .get_json(&self.url(&format!("commits/{sha}/check-runs?per_page=100")))
+            .get_json(&self.url(&format!("commits/{}/check-runs?per_page=100", encode(sha))))
             .await?;
         let status: models::CombinedStatus = self
-            .get_json(&self.url(&format!("commits/{sha}/status")))
+            .get_json(&self.url(&format!("commits/{}/status", encode(sha))))
             .await?;
         let mut checks: Vec<Check> = runs
             .check_runs
@@ -518,7 +534,7 @@ impl Repo {
     /// only a commit, such as `status`).
     pub async fn open_pulls_for_commit(&self, sha: &str) -> Result<Vec<u64>, GitHubError> {
         let pulls: Vec<models::PullRef> = self
-            .get_json(&self.url(&format!("commits/{sha}/pulls?per_page=100")))
+            .get_json(&self.url(&format!("commits/{}/pulls?per_page=100", encode(sha))))
             .await?;
         Ok(pulls
             .into_iter()
@@ -640,7 +656,7 @@ impl Repo {
         state: &str,
         description: &str,
     ) -> Result<(), GitHubError> {
-        let url = self.url(&format!("statuses/{sha}"));
+        let url = self.url(&format!("statuses/{}", encode(sha)));
         let description: String = description.chars().take(140).collect();
         let body =
             serde_json::json!({"state": state, "context": context, "description": description});

@@ -9,12 +9,14 @@
 //! - [`settings`]: the `.github/landq.toml` file.
 //! - [`facts`] and [`decide`](mod@decide): the landing policy.
 //! - [`message`]: the squash commit message.
+//! - [`names`]: GitHub's logins and repository names.
 
 #![deny(missing_docs)]
 
 pub mod decide;
 pub mod facts;
 pub mod message;
+pub mod names;
 pub mod owners;
 pub mod pattern;
 pub mod rules;

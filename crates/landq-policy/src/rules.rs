@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use crate::names::{is_login, is_org, is_team_slug};
 use crate::owners::{OwnerIndex, RuleId};
 use crate::pattern::{Pattern, PatternError};
 
@@ -68,45 +69,6 @@ impl fmt::Display for Owner {
             Owner::Email(email) => f.write_str(email),
         }
     }
-}
-
-/// Longest login GitHub issues, Enterprise Managed Users' `_SHORTCODE` included.
-const MAX_LOGIN_LEN: usize = 39;
-
-/// Whether `name` is a login GitHub has issued or could issue.
-///
-/// Today GitHub allows ASCII letters, digits and single inner hyphens, but
-/// older accounts keep what was allowed when they signed up: a trailing
-/// hyphen (`tobias-`) or a double one (`an--old-name`). Enterprise Managed
-/// Users are `handle_SHORTCODE`: the handle normalised the same way, one
-/// underscore, then the enterprise's alphanumeric short code. No login starts
-/// with a hyphen or an underscore, has anything outside ASCII letters, digits,
-/// `-` and that one `_`, or is longer than 39 characters.
-fn is_login(name: &str) -> bool {
-    let (handle, shortcode) = match name.split_once('_') {
-        Some((handle, code)) => (handle, Some(code)),
-        None => (name, None),
-    };
-    let handle_ok = !handle.is_empty()
-        && !handle.starts_with('-')
-        && handle
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    let shortcode_ok = shortcode
-        .is_none_or(|code| !code.is_empty() && code.bytes().all(|b| b.is_ascii_alphanumeric()));
-    name.len() <= MAX_LOGIN_LEN && handle_ok && shortcode_ok
-}
-
-/// Organisations are logins without the managed-user `_SHORTCODE`.
-fn is_org(name: &str) -> bool {
-    is_login(name) && !name.contains('_')
-}
-
-fn is_team_slug(slug: &str) -> bool {
-    !slug.is_empty()
-        && slug
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// One rule: a pattern and who owns what it matches.

@@ -3,6 +3,7 @@
 //! Only the fields the envelope needs are read; everything else is skipped.
 
 use landq_bus::Envelope;
+use landq_policy::names::is_repo;
 use serde::Deserialize;
 
 /// What to do with a verified delivery.
@@ -118,6 +119,12 @@ pub fn reduce(
     body: &[u8],
     received_at: String,
 ) -> Result<Reduced, Malformed> {
+    // serde reads a struct from an array too, field by field: GitHub only
+    // ever sends an object.
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(Malformed("the payload is not a JSON object".into()));
+    }
     if !is_known(event) {
         // Still a JSON document, or the delivery is malformed.
         serde_json::from_slice::<serde::de::IgnoredAny>(body)
@@ -153,6 +160,14 @@ pub fn reduce(
         (None, "installation" | "installation_repositories") => installation_scope(&payload)?,
         (None, _) => return Err(Malformed(format!("{event} payload has no repository"))),
     };
+    let scope = repo
+        .strip_suffix("/*")
+        .map(|account| format!("{account}/x"));
+    if !is_repo(scope.as_deref().unwrap_or(&repo)) {
+        return Err(Malformed(format!(
+            "`{repo}` is not a GitHub repository name (owner/name)"
+        )));
+    }
     if event.starts_with("pull_request") && prs.is_empty() {
         return Err(Malformed(format!("{event} payload has no pull_request")));
     }

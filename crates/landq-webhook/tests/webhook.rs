@@ -339,12 +339,57 @@ async fn bad_input_gets_a_clear_error_and_publishes_nothing() {
         answer.starts_with("malformed body: invalid pull_request payload: EOF"),
         "{answer}"
     );
-    let (status, answer) = h.deliver("push", "b-8", b"not json".to_vec()).await;
+    let (status, answer) = h.deliver("push", "b-8", b"{not json".to_vec()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
         answer.starts_with("malformed body: invalid JSON"),
         "{answer}"
     );
+    // serde would read a struct from an array, field by field.
+    let positional = br#"["labeled", {"full_name": "o/r"}, null, null, {"number": 1}]"#;
+    for (event, body) in [
+        ("pull_request", &b"[]"[..]),
+        ("push", b" []"),
+        ("pull_request", positional),
+        ("push", b"not json"),
+    ] {
+        let (status, answer) = h.deliver(event, "b-arr", body.to_vec()).await;
+        assert_eq!(
+            (status, answer.as_str()),
+            (
+                StatusCode::BAD_REQUEST,
+                "malformed body: the payload is not a JSON object\n"
+            ),
+            "{event} {}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    // A repository name GitHub could never give never reaches the worker.
+    let text = String::from_utf8(body.clone()).unwrap();
+    let full_name =
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap()["repository"]["full_name"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    for hostile in ["../../x", "a/..", "a/b/c", "a/b?x=1"] {
+        let renamed = text.replace(&format!("\"{full_name}\""), &format!("\"{hostile}\""));
+        let (status, answer) = h
+            .deliver(
+                "pull_request",
+                &format!("b-{hostile}"),
+                renamed.into_bytes(),
+            )
+            .await;
+        assert_eq!(
+            (status, answer),
+            (
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "malformed body: `{hostile}` is not a GitHub repository name (owner/name)\n"
+                )
+            )
+        );
+    }
     let (status, answer) = h
         .deliver("pull_request", "b-9", br#"{"action":"labeled"}"#.to_vec())
         .await;
