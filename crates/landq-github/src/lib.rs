@@ -4,8 +4,10 @@
 //! installation tokens it mints and caches) and the transport; landq sends raw
 //! requests through it and reads only the fields it needs, so a new field or
 //! enum value in GitHub's answers never breaks a land. Every call goes through
-//! [`retry::RetryPolicy`]; the merge is sent once and, after an ambiguous
-//! failure, confirmed by reading the pull request again.
+//! [`retry::RetryPolicy`]; the merge is sent again (after a rate limit's
+//! wait, a 5xx or a lost answer) only once a read of the pull request shows
+//! it still open at the evaluated head, and an "already merged" answer is
+//! confirmed the same way.
 //!
 //! Reads return `landq-policy`'s fact types, ready for `decide`.
 
@@ -575,41 +577,83 @@ impl Repo {
             "commit_title": title,
             "commit_message": message,
         });
-        let answer = self
-            .retry
-            .once(self.octo._put(url.as_str(), Some(&body)))
-            .await;
-        match answer {
-            Ok(answer) if answer.status.is_success() => {
-                let merged: models::Merged = decode(&url, answer)?;
-                Ok(MergeOutcome::Merged { sha: merged.sha })
-            }
-            Ok(answer) if answer.status == StatusCode::CONFLICT => Ok(MergeOutcome::HeadMoved),
-            Ok(answer) if answer.status == StatusCode::METHOD_NOT_ALLOWED => {
-                Ok(MergeOutcome::NotMergeable(message_of(&answer)))
-            }
-            Ok(answer) if !answer.status.is_server_error() => Err(status_error(&url, &answer)),
-            ambiguous => {
-                tracing::warn!(
-                    pr = number,
-                    "merge answer lost; reading the pull request to see whether it merged"
-                );
-                let view = self.pull(number).await?;
-                match view.merge_commit_sha {
-                    Some(merged)
-                        if view.pull.state == landq_policy::PullState::Merged
-                            && view.pull.head_sha == sha =>
-                    {
-                        Ok(MergeOutcome::Merged { sha: merged })
-                    }
-                    _ if view.pull.head_sha != sha => Ok(MergeOutcome::HeadMoved),
-                    _ => match ambiguous {
-                        Ok(answer) => Err(status_error(&url, &answer)),
-                        Err(err) => Err(err),
-                    },
+        let mut attempt = 1;
+        loop {
+            let answer = self
+                .retry
+                .once(self.octo._put(url.as_str(), Some(&body)))
+                .await;
+            // Only what GitHub certainly did not do is sent again, and only
+            // after the pull request is confirmed unmerged at `sha`.
+            let wait = match &answer {
+                Ok(answer) if answer.status.is_success() => {
+                    let merged: models::Merged =
+                        serde_json::from_slice(&answer.body).map_err(|e| GitHubError::Decode {
+                            what: url.clone(),
+                            message: e.to_string(),
+                        })?;
+                    return Ok(MergeOutcome::Merged { sha: merged.sha });
                 }
+                Ok(answer) if answer.status == StatusCode::CONFLICT => {
+                    return Ok(MergeOutcome::HeadMoved);
+                }
+                Ok(answer) if answer.status == StatusCode::METHOD_NOT_ALLOWED => {
+                    // "Already merged" (an earlier attempt went through) is a land.
+                    return Ok(self
+                        .confirm(number, sha)
+                        .await?
+                        .unwrap_or_else(|| MergeOutcome::NotMergeable(message_of(answer))));
+                }
+                Ok(answer) => match retry::rate_limit_wait(answer) {
+                    Some(wait) if wait > self.retry.max_wait => {
+                        return Err(GitHubError::RateLimited { wait });
+                    }
+                    Some(wait) => wait,
+                    None if answer.status.is_server_error() => self.retry.backoff(attempt),
+                    None => return Err(status_error(&url, answer)),
+                },
+                Err(_) => self.retry.backoff(attempt),
+            };
+            tracing::warn!(
+                pr = number,
+                attempt,
+                "merge not confirmed; reading the pull request to see whether it merged"
+            );
+            if let Some(outcome) = self.confirm(number, sha).await? {
+                return Ok(outcome);
             }
+            if attempt >= self.retry.attempts {
+                return match answer {
+                    Ok(answer) if retry::rate_limit_wait(&answer).is_some() => {
+                        Err(GitHubError::RateLimited { wait })
+                    }
+                    Ok(answer) => Err(status_error(&url, &answer)),
+                    Err(err) => Err(err),
+                };
+            }
+            tokio::time::sleep(wait).await;
+            // The head may have moved or the merge landed while we waited.
+            if let Some(outcome) = self.confirm(number, sha).await? {
+                return Ok(outcome);
+            }
+            attempt += 1;
         }
+    }
+
+    /// What the pull request says about a merge of `sha`: merged (by this
+    /// merge), the head moved, or `None`: still open at `sha`.
+    async fn confirm(&self, number: u64, sha: &str) -> Result<Option<MergeOutcome>, GitHubError> {
+        let view = self.pull(number).await?;
+        Ok(match view.merge_commit_sha {
+            Some(merged)
+                if view.pull.state == landq_policy::PullState::Merged
+                    && view.pull.head_sha == sha =>
+            {
+                Some(MergeOutcome::Merged { sha: merged })
+            }
+            _ if view.pull.head_sha != sha => Some(MergeOutcome::HeadMoved),
+            _ => None,
+        })
     }
 
     /// Creates a check run named `name` on `sha`; returns its id.

@@ -67,12 +67,10 @@ impl RetryPolicy {
                         return Err(GitHubError::RateLimited { wait });
                     }
                     Some(wait) => Some(wait),
-                    None if answer.status.is_server_error() => {
-                        Some(self.backoff * 2u32.pow(attempt - 1))
-                    }
+                    None if answer.status.is_server_error() => Some(self.backoff(attempt)),
                     None => return outcome,
                 },
-                Err(_) => Some(self.backoff * 2u32.pow(attempt - 1)),
+                Err(_) => Some(self.backoff(attempt)),
             };
             if attempt >= self.attempts {
                 return match outcome {
@@ -89,6 +87,11 @@ impl RetryPolicy {
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
+    }
+
+    /// The wait before attempt `attempt + 1` after a failure.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        self.backoff * 2u32.pow(attempt.saturating_sub(1).min(16))
     }
 
     /// Sends `request()` exactly once (for calls that must not repeat).
@@ -116,7 +119,7 @@ async fn read(sent: Sent) -> Result<Answer, GitHubError> {
 }
 
 /// How long GitHub asks us to wait, if this answer is a rate limit.
-fn rate_limit_wait(answer: &Answer) -> Option<Duration> {
+pub(crate) fn rate_limit_wait(answer: &Answer) -> Option<Duration> {
     let header = |name: &str| answer.headers.get(name).and_then(|v| v.to_str().ok());
     let limited = match answer.status {
         StatusCode::TOO_MANY_REQUESTS => true,

@@ -188,6 +188,11 @@ async fn merge_maps_head_moved_and_not_mergeable() {
         405,
         json!({"message": "Pull Request is not mergeable"}),
     );
+    stub.on(
+        "GET /repos/acme/app/pulls/2",
+        200,
+        pull_json("open", false, "h"),
+    );
     let repo = repo(&stub).await;
     assert_eq!(
         repo.merge(1, "h", "t", "m").await.unwrap(),
@@ -218,7 +223,7 @@ async fn an_ambiguous_merge_is_never_resent_and_is_confirmed_by_reading() {
 }
 
 #[tokio::test]
-async fn an_ambiguous_merge_that_did_not_happen_is_an_error() {
+async fn an_ambiguous_merge_that_never_happens_is_an_error_after_the_attempts() {
     let stub = Stub::default();
     stub.on(
         "PUT /repos/acme/app/pulls/42/merge",
@@ -239,7 +244,73 @@ async fn an_ambiguous_merge_that_did_not_happen_is_an_error() {
         matches!(err, GitHubError::Status { status: 504, .. }),
         "{err}"
     );
-    assert_eq!(stub.count("PUT /repos/acme/app/pulls/42/merge"), 1);
+    // Each attempt after the first only once the read says "not merged".
+    assert_eq!(
+        stub.count("PUT /repos/acme/app/pulls/42/merge"),
+        fast().attempts as usize
+    );
+    assert!(stub.count("GET /repos/acme/app/pulls/42") >= fast().attempts as usize);
+}
+
+#[tokio::test]
+async fn a_rate_limited_or_failed_merge_is_sent_again_once_confirmed_unmerged() {
+    for (status, headers) in [(429, vec![("retry-after", "0".to_owned())]), (502, vec![])] {
+        let stub = Stub::default();
+        stub.on_with(
+            "PUT /repos/acme/app/pulls/42/merge",
+            status,
+            headers,
+            json!({"message": "not now"}),
+        )
+        .on(
+            "PUT /repos/acme/app/pulls/42/merge",
+            200,
+            json!({"sha": "sq1", "merged": true}),
+        );
+        stub.on(
+            "GET /repos/acme/app/pulls/42",
+            200,
+            pull_json("open", false, "h1"),
+        );
+        let outcome = repo(&stub).await.merge(42, "h1", "t", "m").await.unwrap();
+        assert_eq!(
+            outcome,
+            MergeOutcome::Merged { sha: "sq1".into() },
+            "{status}"
+        );
+        assert_eq!(
+            stub.count("PUT /repos/acme/app/pulls/42/merge"),
+            2,
+            "{status}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_merge_that_went_through_unanswered_is_a_land_not_a_refusal() {
+    // The first answer is lost; by the second, GitHub has merged it and
+    // answers 405. The read says merged at the evaluated head: a land.
+    let stub = Stub::default();
+    stub.on(
+        "PUT /repos/acme/app/pulls/42/merge",
+        502,
+        json!({"message": "Bad Gateway"}),
+    )
+    .on(
+        "PUT /repos/acme/app/pulls/42/merge",
+        405,
+        json!({"message": "Pull Request is not mergeable"}),
+    );
+    let open = pull_json("open", false, "h1");
+    stub.on("GET /repos/acme/app/pulls/42", 200, open.clone())
+        .on("GET /repos/acme/app/pulls/42", 200, open)
+        .on(
+            "GET /repos/acme/app/pulls/42",
+            200,
+            pull_json("closed", true, "h1"),
+        );
+    let outcome = repo(&stub).await.merge(42, "h1", "t", "m").await.unwrap();
+    assert_eq!(outcome, MergeOutcome::Merged { sha: "m1".into() });
 }
 
 #[tokio::test]
