@@ -8,9 +8,15 @@
 //! commit is durable (`synchronous = FULL`): a delivery answered `202` survives
 //! `kill -9` and power loss.
 //!
-//! Ordering: only the oldest message of a repository can be leased, and only
-//! while no other message of that repository is leased, as with Pub/Sub
-//! ordering keys. A lease that runs out makes the message available again.
+//! Ordering: only the oldest ready message of a repository can be leased,
+//! and only while no other message of that repository is leased, so one
+//! repository is worked on by one consumer at a time. A lease that runs out
+//! makes the message available again; a consumer holding a message renews
+//! its lease while it works. A message that failed waits out its retry delay
+//! without holding back the repository's later messages (they are nudges:
+//! the worker re-reads GitHub whatever their order), and one that keeps
+//! failing, or can never succeed, is set aside in `dead_messages` until an
+//! operator puts it back ([`retry_dead`]).
 
 use std::path::{Path, PathBuf};
 use std::pin::pin;
@@ -54,7 +60,18 @@ CREATE TABLE IF NOT EXISTS messages (
     leased_until_ms INTEGER
 );
 CREATE INDEX IF NOT EXISTS messages_by_repo ON messages (repo, seq);
+CREATE TABLE IF NOT EXISTS dead_messages (
+    seq INTEGER PRIMARY KEY,
+    repo TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    died_ms INTEGER NOT NULL
+);
 ";
+
+/// Added after the first release: when a failed message may be retried.
+const NOT_BEFORE_COLUMN: &str = "ALTER TABLE messages ADD COLUMN not_before_ms INTEGER";
 
 /// How often the checkpointer folds the write-ahead log into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
@@ -75,6 +92,7 @@ pub(crate) struct Lease {
     wake: Arc<Notify>,
     seq: i64,
     attempt: i64,
+    lease: Duration,
 }
 
 enum Op {
@@ -96,6 +114,19 @@ enum Op {
     Nack {
         seq: i64,
         attempt: i64,
+        delay_ms: i64,
+        reply: oneshot::Sender<Result<(), BusError>>,
+    },
+    Renew {
+        seq: i64,
+        attempt: i64,
+        lease_ms: i64,
+        reply: oneshot::Sender<Result<bool, BusError>>,
+    },
+    Bury {
+        seq: i64,
+        attempt: i64,
+        reason: String,
         reply: oneshot::Sender<Result<(), BusError>>,
     },
 }
@@ -116,6 +147,7 @@ enum Done {
     Publish(oneshot::Sender<Result<Published, BusError>>, Published),
     Take(oneshot::Sender<Result<Taken, BusError>>, Taken),
     Unit(oneshot::Sender<Result<(), BusError>>),
+    Held(oneshot::Sender<Result<bool, BusError>>, bool),
 }
 
 impl EmbeddedBus {
@@ -135,6 +167,12 @@ impl EmbeddedBus {
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        let has_not_before = conn
+            .prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'not_before_ms'")?
+            .exists([])?;
+        if !has_not_before {
+            conn.execute_batch(NOT_BEFORE_COLUMN)?;
+        }
         let checkpoints = Connection::open(&path)?;
         checkpoints.busy_timeout(Duration::from_secs(5))?;
 
@@ -224,6 +262,7 @@ impl Bus for EmbeddedBus {
                             wake: self.wake.clone(),
                             seq,
                             attempt,
+                            lease: self.lease,
                         }),
                     });
                 }
@@ -259,11 +298,48 @@ impl Lease {
         .await
     }
 
-    pub(crate) async fn nack(self) -> Result<(), BusError> {
+    /// Available again after `delay`, to this or another consumer.
+    pub(crate) async fn nack(self, delay: Duration) -> Result<(), BusError> {
         let (seq, attempt) = (self.seq, self.attempt);
+        let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
         send(&self.ops, |reply| Op::Nack {
             seq,
             attempt,
+            delay_ms,
+            reply,
+        })
+        .await?;
+        self.wake.notify_waiters();
+        Ok(())
+    }
+
+    /// Holds the message for another lease period; `false` when it is no
+    /// longer this consumer's (the lease ran out and another took it).
+    pub(crate) async fn renew(&self) -> Result<bool, BusError> {
+        let (seq, attempt) = (self.seq, self.attempt);
+        let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
+        send(&self.ops, |reply| Op::Renew {
+            seq,
+            attempt,
+            lease_ms,
+            reply,
+        })
+        .await
+    }
+
+    /// How often a consumer renews its lease: three times per lease.
+    pub(crate) fn renew_every(&self) -> Duration {
+        self.lease / 3
+    }
+
+    /// Sets the message aside with `reason`: never delivered again unless
+    /// an operator puts it back.
+    pub(crate) async fn bury(self, reason: &str) -> Result<(), BusError> {
+        let (seq, attempt, reason) = (self.seq, self.attempt, reason.to_owned());
+        send(&self.ops, |reply| Op::Bury {
+            seq,
+            attempt,
+            reason,
             reply,
         })
         .await?;
@@ -322,6 +398,7 @@ impl Writer {
                         Done::Publish(reply, published) => drop(reply.send(Ok(published))),
                         Done::Take(reply, taken) => drop(reply.send(Ok(taken))),
                         Done::Unit(reply) => drop(reply.send(Ok(()))),
+                        Done::Held(reply, held) => drop(reply.send(Ok(held))),
                     }
                 }
             }
@@ -334,6 +411,7 @@ impl Writer {
                         Done::Publish(reply, _) => drop(reply.send(Err(fail()))),
                         Done::Take(reply, _) => drop(reply.send(Err(fail()))),
                         Done::Unit(reply) => drop(reply.send(Err(fail()))),
+                        Done::Held(reply, _) => drop(reply.send(Err(fail()))),
                     }
                 }
                 // The failing operation and those after it were dropped with
@@ -369,8 +447,13 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, op: Op, now: i64) -> Result<Done, r
             let head = tx
                 .prepare_cached(
                     "SELECT seq, attempts, body FROM messages m
-                     WHERE m.seq = (SELECT MIN(o.seq) FROM messages o WHERE o.repo = m.repo)
-                       AND (m.leased_until_ms IS NULL OR m.leased_until_ms <= ?1)
+                     WHERE (m.leased_until_ms IS NULL OR m.leased_until_ms <= ?1)
+                       AND (m.not_before_ms IS NULL OR m.not_before_ms <= ?1)
+                       AND NOT EXISTS (SELECT 1 FROM messages o
+                                       WHERE o.repo = m.repo AND o.leased_until_ms > ?1)
+                       AND NOT EXISTS (SELECT 1 FROM messages o
+                                       WHERE o.repo = m.repo AND o.seq < m.seq
+                                         AND (o.not_before_ms IS NULL OR o.not_before_ms <= ?1))
                      ORDER BY m.seq LIMIT 1",
                 )?
                 .query_row([now], |row| {
@@ -392,7 +475,11 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, op: Op, now: i64) -> Result<Done, r
                 None => Taken::Empty {
                     next_expiry_ms: tx
                         .prepare_cached(
-                            "SELECT MIN(leased_until_ms) FROM messages WHERE leased_until_ms > ?1",
+                            "SELECT MIN(at) FROM (
+                               SELECT MIN(leased_until_ms) AS at FROM messages
+                                 WHERE leased_until_ms > ?1
+                               UNION ALL
+                               SELECT MIN(not_before_ms) FROM messages WHERE not_before_ms > ?1)",
                         )?
                         .query_row([now], |row| row.get(0))?,
                 },
@@ -411,12 +498,46 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, op: Op, now: i64) -> Result<Done, r
         Op::Nack {
             seq,
             attempt,
+            delay_ms,
             reply,
         } => {
             tx.prepare_cached(
-                "UPDATE messages SET leased_until_ms = NULL WHERE seq = ?1 AND attempts = ?2",
+                "UPDATE messages SET leased_until_ms = NULL, not_before_ms = ?3
+                 WHERE seq = ?1 AND attempts = ?2",
             )?
-            .execute(params![seq, attempt])?;
+            .execute(params![seq, attempt, now.saturating_add(delay_ms)])?;
+            Done::Unit(reply)
+        }
+        Op::Renew {
+            seq,
+            attempt,
+            lease_ms,
+            reply,
+        } => {
+            let held = tx
+                .prepare_cached(
+                    "UPDATE messages SET leased_until_ms = ?3 WHERE seq = ?1 AND attempts = ?2",
+                )?
+                .execute(params![seq, attempt, now.saturating_add(lease_ms)])?;
+            Done::Held(reply, held == 1)
+        }
+        Op::Bury {
+            seq,
+            attempt,
+            reason,
+            reply,
+        } => {
+            let moved = tx
+                .prepare_cached(
+                    "INSERT INTO dead_messages (seq, repo, body, attempts, reason, died_ms)
+                     SELECT seq, repo, body, attempts, ?3, ?4 FROM messages
+                     WHERE seq = ?1 AND attempts = ?2",
+                )?
+                .execute(params![seq, attempt, reason, now])?;
+            if moved == 1 {
+                tx.prepare_cached("DELETE FROM messages WHERE seq = ?1")?
+                    .execute([seq])?;
+            }
             Done::Unit(reply)
         }
     })
@@ -425,6 +546,77 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, op: Op, now: i64) -> Result<Done, r
 /// The envelopes waiting in the embedded bus under `data_dir`, oldest first,
 /// read without disturbing a running landq.
 pub fn list(data_dir: &Path) -> Result<Vec<Envelope>, BusError> {
+    let conn = existing(data_dir, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let mut stmt = conn.prepare("SELECT body FROM messages ORDER BY seq")?;
+    let bodies = stmt.query_map([], |row| row.get::<_, String>(0))?;
+    bodies
+        .map(|body| Ok(serde_json::from_str(&body?)?))
+        .collect()
+}
+
+/// A message set aside after it kept failing or could never succeed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DeadMessage {
+    /// Its number in the bus (for [`retry_dead`]).
+    pub seq: i64,
+    /// The envelope.
+    pub envelope: Envelope,
+    /// How often it was delivered.
+    pub attempts: i64,
+    /// Why it was set aside.
+    pub reason: String,
+    /// When (ms since the Unix epoch).
+    pub died_ms: i64,
+}
+
+/// The messages set aside in the embedded bus under `data_dir`, oldest first.
+pub fn list_dead(data_dir: &Path) -> Result<Vec<DeadMessage>, BusError> {
+    let conn = existing(data_dir, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let mut stmt = conn
+        .prepare("SELECT seq, body, attempts, reason, died_ms FROM dead_messages ORDER BY seq")?;
+    let rows = stmt.query_map([], |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, i64>(2)?,
+            row.get::<_, String>(3)?,
+            row.get::<_, i64>(4)?,
+        ))
+    })?;
+    rows.map(|row| {
+        let (seq, body, attempts, reason, died_ms) = row?;
+        Ok(DeadMessage {
+            seq,
+            envelope: serde_json::from_str(&body)?,
+            attempts,
+            reason,
+            died_ms,
+        })
+    })
+    .collect()
+}
+
+/// Puts set-aside messages back on the bus, as new messages at the end of
+/// their repository's queue: the one numbered `seq`, or all of them.
+/// Returns how many went back. Safe while landq runs (it polls).
+pub fn retry_dead(data_dir: &Path, seq: Option<i64>) -> Result<usize, BusError> {
+    let mut conn = existing(data_dir, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let filter = "(?1 IS NULL OR seq = ?1)";
+    tx.execute(
+        &format!(
+            "INSERT INTO messages (repo, body) SELECT repo, body FROM dead_messages
+             WHERE {filter} ORDER BY seq"
+        ),
+        [seq],
+    )?;
+    let moved = tx.execute(&format!("DELETE FROM dead_messages WHERE {filter}"), [seq])?;
+    tx.commit()?;
+    Ok(moved)
+}
+
+/// The bus database under `data_dir`, which must exist.
+fn existing(data_dir: &Path, flags: OpenFlags) -> Result<Connection, BusError> {
     let path: PathBuf = data_dir.join(FILE_NAME);
     if !path.exists() {
         return Err(BusError::Embedded(format!(
@@ -432,13 +624,9 @@ pub fn list(data_dir: &Path) -> Result<Vec<Envelope>, BusError> {
             path.display()
         )));
     }
-    let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let conn = Connection::open_with_flags(&path, flags)?;
     conn.busy_timeout(Duration::from_secs(5))?;
-    let mut stmt = conn.prepare("SELECT body FROM messages ORDER BY seq")?;
-    let bodies = stmt.query_map([], |row| row.get::<_, String>(0))?;
-    bodies
-        .map(|body| Ok(serde_json::from_str(&body?)?))
-        .collect()
+    Ok(conn)
 }
 
 fn now_ms() -> i64 {

@@ -8,9 +8,14 @@
 //! - [`pubsub::PubSubBus`]: Google Cloud Pub/Sub through the official client,
 //!   for production.
 //!
-//! Both deliver at least once, in order per repository (the ordering key),
-//! redeliver what is nacked or whose lease expires, and refuse to publish a
-//! delivery id twice.
+//! Both deliver at least once, hand a repository's messages to one consumer
+//! at a time, and redeliver what is nacked or whose lease expires; a
+//! consumer keeps the lease of the message it works on ([`Received::renew`]).
+//! A message that keeps failing is set aside: by the embedded bus after the
+//! consumer's attempts ([`Received::set_aside`]), by Pub/Sub's dead-letter
+//! policy. The embedded bus refuses to publish a delivery id twice; Pub/Sub
+//! does not deduplicate, and the worker's re-reading makes duplicates
+//! harmless.
 
 #![deny(missing_docs)]
 
@@ -96,10 +101,50 @@ impl Received {
 
     /// Not done: deliver it again (to this or another consumer).
     pub async fn nack(self) -> Result<(), BusError> {
+        self.retry_later(std::time::Duration::ZERO).await
+    }
+
+    /// Not done: deliver it again after `delay` (the embedded bus; Pub/Sub
+    /// applies the subscription's retry policy). Meanwhile the embedded bus
+    /// goes on with the repository's later messages.
+    pub async fn retry_later(self, delay: std::time::Duration) -> Result<(), BusError> {
         match self.handle {
-            Handle::Embedded(lease) => lease.nack().await,
+            Handle::Embedded(lease) => lease.nack(delay).await,
             Handle::PubSub(handler) => {
                 handler.nack();
+                Ok(())
+            }
+        }
+    }
+
+    /// Keeps this message from going to another consumer for another lease
+    /// period; `Ok(false)` when it already has (the lease ran out): the
+    /// consumer must then stop acting on it. Pub/Sub's client renews leases
+    /// by itself.
+    pub async fn renew(&self) -> Result<bool, BusError> {
+        match &self.handle {
+            Handle::Embedded(lease) => lease.renew().await,
+            Handle::PubSub(_) => Ok(true),
+        }
+    }
+
+    /// How often [`Received::renew`] must be called, if at all.
+    pub fn renew_every(&self) -> Option<std::time::Duration> {
+        match &self.handle {
+            Handle::Embedded(lease) => Some(lease.renew_every()),
+            Handle::PubSub(_) => None,
+        }
+    }
+
+    /// Gives up on this message for good, saying why: the embedded bus keeps
+    /// it aside (`landq bus list --dead`, `landq bus retry`); on Pub/Sub it
+    /// is acked (the reason goes to the log; messages that keep failing reach
+    /// the dead-letter topic through nacks instead).
+    pub async fn set_aside(self, reason: &str) -> Result<(), BusError> {
+        match self.handle {
+            Handle::Embedded(lease) => lease.bury(reason).await,
+            Handle::PubSub(handler) => {
+                handler.ack();
                 Ok(())
             }
         }

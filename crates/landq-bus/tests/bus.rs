@@ -146,6 +146,106 @@ async fn embedded_ack_of_an_expired_lease_does_not_drop_the_redelivery() {
 }
 
 #[tokio::test]
+async fn embedded_a_failed_message_waits_without_holding_back_its_repository() {
+    let (_dir, bus) = embedded(Duration::from_secs(60));
+    bus.publish(&envelope("f-1", "acme/a", 1)).await.unwrap();
+    bus.publish(&envelope("f-2", "acme/a", 2)).await.unwrap();
+    let failed = receive(&bus).await;
+    assert_eq!(failed.envelope.prs, [1]);
+    failed.retry_later(Duration::from_secs(3600)).await.unwrap();
+    // Pull request 2 is not held up by pull request 1's failure.
+    let next = receive(&bus).await;
+    assert_eq!(next.envelope.prs, [2]);
+    next.ack().await.unwrap();
+    let waiting = landq_bus::embedded::list(_dir.path()).unwrap();
+    assert_eq!(waiting.len(), 1, "the failed message waits, not lost");
+    assert_eq!(waiting[0].delivery, "f-1");
+}
+
+#[tokio::test]
+async fn embedded_a_consumer_renews_its_lease_and_learns_when_it_lost_it() {
+    let (_dir, bus) = embedded(Duration::from_secs(60));
+    bus.publish(&envelope("r-1", "acme/a", 1)).await.unwrap();
+    let held = receive(&bus).await;
+    assert!(held.renew().await.unwrap());
+    assert_eq!(held.renew_every(), Some(Duration::from_secs(20)));
+    held.ack().await.unwrap();
+
+    // A lease of zero runs out at once: a second consumer takes the message,
+    // and the first learns it is no longer its own.
+    let (_dir, bus) = embedded(Duration::ZERO);
+    bus.publish(&envelope("r-2", "acme/a", 1)).await.unwrap();
+    let first = receive(&bus).await;
+    let second = receive(&bus).await;
+    assert_eq!(second.attempt, 2);
+    assert!(!first.renew().await.unwrap(), "the lease moved on");
+}
+
+#[tokio::test]
+async fn embedded_sets_aside_a_message_and_puts_it_back_on_request() {
+    let (dir, bus) = embedded(Duration::from_secs(60));
+    bus.publish(&envelope("d-1", "acme/a", 1)).await.unwrap();
+    bus.publish(&envelope("d-2", "acme/a", 2)).await.unwrap();
+    let doomed = receive(&bus).await;
+    doomed
+        .set_aside("GitHub answered 404 to GET /repos/acme/a/pulls/1")
+        .await
+        .unwrap();
+    let dead = landq_bus::embedded::list_dead(dir.path()).unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].envelope.delivery, "d-1");
+    assert_eq!(dead[0].attempts, 1);
+    assert_eq!(
+        dead[0].reason,
+        "GitHub answered 404 to GET /repos/acme/a/pulls/1"
+    );
+    // The repository goes on.
+    let next = receive(&bus).await;
+    assert_eq!(next.envelope.delivery, "d-2");
+    next.ack().await.unwrap();
+    assert!(landq_bus::embedded::list(dir.path()).unwrap().is_empty());
+
+    assert_eq!(
+        landq_bus::embedded::retry_dead(dir.path(), Some(999)).unwrap(),
+        0
+    );
+    assert_eq!(
+        landq_bus::embedded::retry_dead(dir.path(), None).unwrap(),
+        1
+    );
+    assert!(
+        landq_bus::embedded::list_dead(dir.path())
+            .unwrap()
+            .is_empty()
+    );
+    let back = receive(&bus).await;
+    assert_eq!((back.envelope.delivery.as_str(), back.attempt), ("d-1", 1));
+}
+
+#[tokio::test]
+async fn embedded_opens_a_bus_written_before_retry_delays() {
+    let dir = TempDir::new().unwrap();
+    let old = rusqlite::Connection::open(dir.path().join("bus.sqlite3")).unwrap();
+    old.execute_batch(
+        "CREATE TABLE deliveries (id TEXT PRIMARY KEY, received_ms INTEGER NOT NULL) WITHOUT ROWID;
+         CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, repo TEXT NOT NULL,
+           body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, leased_until_ms INTEGER);",
+    )
+    .unwrap();
+    let body = serde_json::to_string(&envelope("o-1", "acme/a", 1)).unwrap();
+    old.execute(
+        "INSERT INTO messages (repo, body) VALUES ('acme/a', ?1)",
+        [body],
+    )
+    .unwrap();
+    drop(old);
+    let bus = EmbeddedBus::open(dir.path(), Duration::from_secs(60)).unwrap();
+    let kept = receive(&bus).await;
+    assert_eq!(kept.envelope.delivery, "o-1");
+    kept.retry_later(Duration::from_secs(3600)).await.unwrap();
+}
+
+#[tokio::test]
 async fn embedded_messages_and_dedupe_survive_reopening() {
     let dir = TempDir::new().unwrap();
     {
