@@ -32,9 +32,10 @@ use crate::{Bus, BusError, Envelope, Handle, Published, Received};
 /// The database file inside the data directory.
 pub const FILE_NAME: &str = "bus.sqlite3";
 
-/// How long a consumer may hold a message before it is redelivered, unless
-/// configured otherwise.
-pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+/// How long a message stays with a consumer that stopped renewing it before
+/// it is redelivered, unless configured otherwise (a working consumer renews
+/// it every third of this, so only a crash waits it out).
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(15);
 
 /// How long a waiting consumer sleeps before looking again, in case another
 /// process published (within one process, publishes wake consumers at once).

@@ -52,6 +52,30 @@ pub enum ProcessError {
     Store(#[from] StoreError),
 }
 
+impl ProcessError {
+    /// Whether trying again can never help: GitHub says the pull request or
+    /// repository is not there (404, 410: deleted, renamed, transferred, or
+    /// the App lost access) or refuses the request as invalid (422), its
+    /// answer cannot be read, or the repository name is impossible.
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            ProcessError::GitHub(
+                GitHubError::Status {
+                    status: 404 | 410 | 422,
+                    ..
+                } | GitHubError::Decode { .. }
+                    | GitHubError::Config(_)
+            )
+        )
+    }
+}
+
+/// Events naming more pull requests than this (a check suite on a commit
+/// many pull requests share) are narrowed with one listing of the labelled
+/// ones, instead of a read per pull request.
+const FAN_OUT: usize = 5;
+
 /// The worker's state shared by all consumers.
 pub struct Lander {
     github: Arc<GitHub>,
@@ -82,14 +106,23 @@ impl Lander {
 
     /// The pull requests an event is about: those it names, or for an event
     /// that names only a commit (`status`), the open ones with that head.
+    /// Of many, only those carrying the land label (one listing).
     pub async fn pulls_of(&self, envelope: &landq_bus::Envelope) -> Result<Vec<u64>, ProcessError> {
-        match (&envelope.prs[..], &envelope.sha) {
+        let client = || self.github.repo(envelope.installation, &envelope.repo);
+        let prs = match (&envelope.prs[..], &envelope.sha) {
             ([], Some(sha)) if envelope.event == "status" => {
-                let client = self.github.repo(envelope.installation, &envelope.repo)?;
-                Ok(client.open_pulls_for_commit(sha).await?)
+                client()?.open_pulls_for_commit(sha).await?
             }
-            (prs, _) => Ok(prs.to_vec()),
+            (prs, _) => prs.to_vec(),
+        };
+        if prs.len() <= FAN_OUT {
+            return Ok(prs);
         }
+        let client = client()?;
+        let label = crate::reconcile::label_of(&client).await?;
+        let labelled: std::collections::HashSet<u64> =
+            client.open_with_label(&label).await?.into_iter().collect();
+        Ok(prs.into_iter().filter(|pr| labelled.contains(pr)).collect())
     }
 
     /// Reads, decides and acts on pull request `pr` of `repo`.
@@ -184,10 +217,11 @@ impl Lander {
         let sha = gathered.merge_commit_sha.clone().unwrap_or_default();
         match entry {
             Some(entry)
-                if entry.state == EntryState::Landing
+                if matches!(entry.state, EntryState::Landing | EntryState::Landed)
                     && entry.head_sha.as_deref() == Some(&pull.head_sha) =>
             {
-                // landq merged it, then died before recording: record now.
+                // landq merged it, then died (or GitHub failed) before the
+                // record and the feedback were all out: finish them now.
                 let landing = match decide_ignoring_state(gathered) {
                     Some(landing) => landing,
                     None => Landing {
@@ -214,6 +248,10 @@ impl Lander {
         }
     }
 
+    /// Everything after a merge, each step safe to repeat: the entry says
+    /// `landed` first, so a crash or a failing call at any later step leaves
+    /// it for the next nudge (or reconcile) to finish; it goes only once the
+    /// record, the feedback and the label's removal are done.
     async fn landed(
         &self,
         client: &Repo,
@@ -223,6 +261,14 @@ impl Lander {
         sha: &str,
     ) -> Result<(), ProcessError> {
         let pull = &gathered.facts.pull;
+        if entry.state != EntryState::Landed {
+            let mut landed = entry.clone();
+            landed.state = EntryState::Landed;
+            landed.reasons = vec![format!("landed as {sha}")];
+            landed.updated_at_ms = now_ms();
+            self.store.put_entry(&landed).await?;
+            self.metrics.landed(seconds_since(entry.requested_at_ms));
+        }
         self.store
             .record_land(&LandRecord {
                 repo: client.name().to_owned(),
@@ -247,11 +293,10 @@ impl Lander {
                 landed_at_ms: now_ms(),
             })
             .await?;
-        self.store.remove_entry(client.name(), pull.number).await?;
-        self.metrics.landed(seconds_since(entry.requested_at_ms));
         self.feedback(client, &landing.head_sha, Feedback::Landed(sha))
             .await?;
         client.remove_label(pull.number, &gathered.label).await?;
+        self.store.remove_entry(client.name(), pull.number).await?;
         tracing::info!(repo = client.name(), pr = pull.number, sha, "landed");
         Ok(())
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use landq_bus::{Bus, Envelope, Published};
 use landq_github::{GitHub, GitHubError, Repo};
-use landq_store::Store;
+use landq_store::{EntryState, Store};
 
 use crate::gather::Listing;
 use crate::land::ProcessError;
@@ -114,9 +114,13 @@ async fn in_label_order(
     label: &str,
 ) -> Result<Vec<u64>, ProcessError> {
     let mut prs = repo.open_with_label(label).await?;
-    let mut requested: HashMap<u64, i64> = store
-        .entries(repo.name())
-        .await?
+    let entries = store.entries(repo.name()).await?;
+    let unfinished: Vec<u64> = entries
+        .iter()
+        .filter(|e| matches!(e.state, EntryState::Landing | EntryState::Landed))
+        .map(|e| e.pr)
+        .collect();
+    let mut requested: HashMap<u64, i64> = entries
         .into_iter()
         .map(|e| (e.pr, e.requested_at_ms))
         .collect();
@@ -133,12 +137,19 @@ async fn in_label_order(
         }
     }
     prs.sort_by_key(|pr| (requested.get(pr).copied().unwrap_or(i64::MAX), *pr));
+    // A land whose record, feedback or label removal was cut short: the pull
+    // request is merged (no longer listed open), its entry says what is left.
+    for pr in unfinished {
+        if !prs.contains(&pr) {
+            prs.push(pr);
+        }
+    }
     Ok(prs)
 }
 
 /// The land label the default branch's `landq.toml` names (the default label
 /// when there is none, or it does not parse: the worker reports that).
-async fn label_of(repo: &Repo) -> Result<String, GitHubError> {
+pub(crate) async fn label_of(repo: &Repo) -> Result<String, GitHubError> {
     let Some(sha) = Listing::read(repo, None).await?.blob_of(SETTINGS_PATH) else {
         return Ok(DEFAULT_LABEL.to_owned());
     };

@@ -36,8 +36,9 @@ pub struct BusArgs {
     /// Directory for the embedded bus and store.
     #[arg(long, env = "LANDQ_DATA_DIR", default_value = ".landq")]
     pub data_dir: PathBuf,
-    /// Seconds a consumer holds an embedded-bus message before it is
-    /// delivered again (after a crash, the wait before a retry).
+    /// Seconds an embedded-bus message stays with a consumer that stopped
+    /// renewing it (a crash) before it goes to another; a working consumer
+    /// renews it every third of this.
     #[arg(long, env = "LANDQ_BUS_LEASE", default_value_t = embedded::DEFAULT_LEASE.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     pub bus_lease: u64,
     /// Pub/Sub topic, `projects/P/topics/T` (with --bus pubsub).
@@ -298,6 +299,28 @@ Read only from the environment (secrets are never flags and never logged):
 /// How long start-up waits for GitHub to say whether it accepts landq's
 /// credentials before going on without knowing.
 pub const CREDENTIALS_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How the worker consumes the bus.
+#[derive(Debug, clap::Args)]
+pub struct ConsumerArgs {
+    /// Repositories processed at once (each one serially).
+    #[arg(long, env = "LANDQ_CONSUMERS", default_value_t = 8)]
+    pub consumers: usize,
+    /// Failed attempts after which a message is set aside (`landq bus list
+    /// --dead`; on Pub/Sub the subscription's dead-letter policy decides).
+    #[arg(long, env = "LANDQ_BUS_MAX_ATTEMPTS", default_value_t = landq_worker::consume::DEFAULT_MAX_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub bus_max_attempts: u32,
+}
+
+impl ConsumerArgs {
+    /// The consumers' settings.
+    pub fn consumers(&self) -> landq_worker::consume::Consumers {
+        landq_worker::consume::Consumers {
+            count: self.consumers,
+            max_attempts: self.bus_max_attempts,
+        }
+    }
+}
 
 /// Which store to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

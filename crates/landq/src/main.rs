@@ -49,7 +49,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(&args),
         Command::Webhook(args) => commands::webhook::run(&args),
         Command::Worker(args) => commands::worker::run(&args),
-        Command::Bus(args) => commands::bus::run(&args),
+        Command::Bus(args) => commands::bus::run(&args, &mut stdout.lock()),
         Command::Firewall(args) => commands::firewall::run(&args),
     };
     match outcome {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::config::{
-    BusArgs, GitHubArgs, ListenArgs, ReconcileArgs, SecretArgs, SourceArgs, StoreArgs,
+    BusArgs, ConsumerArgs, GitHubArgs, ListenArgs, ReconcileArgs, SecretArgs, SourceArgs, StoreArgs,
 };
 use crate::telemetry;
 
@@ -29,9 +29,8 @@ pub struct Args {
     store: StoreArgs,
     #[command(flatten)]
     reconcile: ReconcileArgs,
-    /// Repositories processed at once (each one serially).
-    #[arg(long, env = "LANDQ_CONSUMERS", default_value_t = 8)]
-    consumers: usize,
+    #[command(flatten)]
+    consumers: ConsumerArgs,
 }
 
 /// Runs the command until SIGTERM: the webhook stops accepting, in-flight
@@ -69,7 +68,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             lander,
             bus.clone(),
             store,
-            args.consumers,
+            args.consumers.consumers(),
             stopped,
         ));
         let mut state = landq_webhook::AppState::with_registry(bus, secret, registry);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::config::{BusArgs, GitHubArgs, ListenArgs, ReconcileArgs, StoreArgs};
+use crate::config::{BusArgs, ConsumerArgs, GitHubArgs, ListenArgs, ReconcileArgs, StoreArgs};
 use crate::telemetry;
 
 /// Consume events from the bus, decide, and land pull requests.
@@ -22,9 +22,8 @@ pub struct Args {
     store: StoreArgs,
     #[command(flatten)]
     reconcile: ReconcileArgs,
-    /// Repositories processed at once (each one serially).
-    #[arg(long, env = "LANDQ_CONSUMERS", default_value_t = 8)]
-    consumers: usize,
+    #[command(flatten)]
+    consumers: ConsumerArgs,
 }
 
 /// Runs the command until SIGTERM.
@@ -35,7 +34,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let github = Arc::new(args.github.verified_client().await?);
         let bus = args.bus.open(true).await?;
         let store = args.store.open(&args.bus.data_dir).await?;
-        tracing::info!(bus = %args.bus.describe(), consumers = args.consumers, "landq worker started");
+        tracing::info!(bus = %args.bus.describe(), consumers = args.consumers.consumers, "landq worker started");
         let (stop, stopped) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             telemetry::shutdown_signal().await;
@@ -65,7 +64,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
         });
         let lander = Arc::new(landq_worker::land::Lander::new(github, store.clone(), metrics));
-        landq_worker::consume::run(lander, bus, store, args.consumers, stopped).await;
+        landq_worker::consume::run(lander, bus, store, args.consumers.consumers(), stopped).await;
         if let Some(reconcile) = reconcile {
             let _ = reconcile.await;
         }
