@@ -1,8 +1,12 @@
 //! The `Delivery` extractor: authenticates a webhook request before anything
 //! in it is parsed, and limits its size.
 //!
-//! Order: signature header present (401), size (413), HMAC over the raw bytes
-//! (401), then the event and delivery headers (400).
+//! Order: signature header present (401), size (413), a permit to read the
+//! body (503 when [`MAX_UNVERIFIED_BODIES`] are in flight), the body within
+//! [`BODY_TIMEOUT`] (408), HMAC over the raw bytes (401), then the event and
+//! delivery headers (400).
+
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -13,6 +17,18 @@ use crate::AppState;
 
 /// GitHub caps payloads at 25 MB; landq refuses anything larger.
 pub const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
+
+/// How long a body may take to arrive. GitHub itself gives up on a delivery
+/// after 10 s, so a slower body is not GitHub's.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Bodies read at once before their signature can be checked: each may be
+/// 25 MiB, so a client without the secret cannot make landq hold more than
+/// this many.
+pub const MAX_UNVERIFIED_BODIES: usize = 32;
+
+/// How long a delivery waits for a permit to read its body.
+pub const BODY_PERMIT_WAIT: Duration = Duration::from_secs(2);
 
 /// A delivery whose signature checked out.
 #[derive(Debug)]
@@ -43,6 +59,12 @@ pub enum Rejection {
     /// The body could not be read or decoded.
     #[error("malformed body: {0}")]
     Malformed(String),
+    /// The body did not arrive within [`BODY_TIMEOUT`].
+    #[error("the body did not arrive within 10 s")]
+    Slow,
+    /// Too many bodies are being read at once.
+    #[error("too many deliveries in flight; redeliver this one from GitHub")]
+    Busy,
 }
 
 impl Rejection {
@@ -52,6 +74,8 @@ impl Rejection {
             Rejection::Unsigned | Rejection::BadSignature => StatusCode::UNAUTHORIZED,
             Rejection::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Rejection::MissingHeader(_) | Rejection::Malformed(_) => StatusCode::BAD_REQUEST,
+            Rejection::Slow => StatusCode::REQUEST_TIMEOUT,
+            Rejection::Busy => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -61,6 +85,8 @@ impl Rejection {
             Rejection::Unsigned | Rejection::BadSignature => "unauthorized",
             Rejection::TooLarge => "too_large",
             Rejection::MissingHeader(_) | Rejection::Malformed(_) => "malformed",
+            Rejection::Slow => "slow",
+            Rejection::Busy => "busy",
         }
     }
 }
@@ -82,8 +108,13 @@ impl FromRequest<AppState> for Delivery {
         if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
             return Err(Rejection::TooLarge);
         }
-        let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        let _permit = tokio::time::timeout(BODY_PERMIT_WAIT, state.bodies.acquire())
             .await
+            .map_err(|_| Rejection::Busy)?
+            .map_err(|_| Rejection::Busy)?;
+        let bytes = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES))
+            .await
+            .map_err(|_| Rejection::Slow)?
             .map_err(|err| {
                 if is_length_limit(&err) {
                     Rejection::TooLarge

@@ -13,8 +13,9 @@
 //! | `400` | malformed body or headers |
 //! | `401` | missing or wrong signature |
 //! | `403` | from outside GitHub's webhook ranges (only with a [`SourceGuard`]) |
+//! | `408` | the body took longer than 10 s to arrive |
 //! | `413` | body over 25 MiB |
-//! | `503` | the bus refused; GitHub shows the failed delivery for redelivery |
+//! | `503` | the bus refused, or too many bodies are being read at once; GitHub shows the failed delivery for redelivery |
 
 #![deny(missing_docs)]
 
@@ -27,13 +28,17 @@ pub mod source;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use landq_bus::{Bus, Published};
 use prometheus_client::registry::Registry;
 use tracing::Instrument;
@@ -57,6 +62,9 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     /// When set, only GitHub's webhook ranges may deliver.
     pub source: Option<SourceGuard>,
+    /// Permits to read a body not yet authenticated (see
+    /// [`extract::MAX_UNVERIFIED_BODIES`]).
+    pub bodies: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -75,6 +83,7 @@ impl AppState {
             metrics,
             registry: Arc::new(registry),
             source: None,
+            bodies: Arc::new(tokio::sync::Semaphore::new(extract::MAX_UNVERIFIED_BODIES)),
         }
     }
 }
@@ -100,17 +109,61 @@ pub fn router(state: AppState) -> Router {
         .merge(probes::router("bus", ready, state.registry))
 }
 
+/// How long a client may take to send a request's headers.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long, after `shutdown`, in-flight requests may take to finish before
+/// the server stops anyway.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting
-/// and lets in-flight requests (and their publishes) finish.
+/// and lets in-flight requests (and their publishes) finish, for at most
+/// [`DRAIN_TIMEOUT`]. A client gets [`HEADER_TIMEOUT`] to send its headers
+/// (the webhook bounds the body's time itself), so stalled connections
+/// cannot pile up. Each request carries its peer's `ConnectInfo`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!(error = %err, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            tower::ServiceExt::oneshot(app.clone(), request.map(Body::new))
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(%peer, error = %err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(DRAIN_TIMEOUT) => {
+            tracing::warn!("requests still in flight after the drain; stopping anyway");
+        }
+    }
+    Ok(())
 }
 
 async fn webhook(State(state): State<AppState>, delivery: Result<Delivery, Rejection>) -> Response {

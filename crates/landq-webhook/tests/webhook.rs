@@ -522,3 +522,131 @@ async fn health_readiness_and_metrics() {
         );
     }
 }
+
+// ---- clients that stall, on a real socket; time is paused and jumps ----
+
+/// A bus whose publish never returns.
+struct HangingBus;
+
+#[async_trait::async_trait]
+impl Bus for HangingBus {
+    async fn publish(&self, _: &Envelope) -> Result<Published, BusError> {
+        std::future::pending().await
+    }
+    async fn receive(&self) -> Result<Received, BusError> {
+        std::future::pending().await
+    }
+    async fn check(&self) -> Result<(), BusError> {
+        Ok(())
+    }
+}
+
+/// `landq_webhook::serve` on loopback with `bus`; send on the channel to stop.
+async fn listening(
+    bus: Arc<dyn Bus>,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = router(AppState::new(bus, WebhookSecret::new(SECRET)));
+    let server = tokio::spawn(landq_webhook::serve(listener, app, async {
+        let _ = stopped.await;
+    }));
+    (addr, stop, server)
+}
+
+/// Headers of a signed delivery announcing `length` body bytes.
+fn head(length: usize) -> String {
+    format!(
+        "POST /webhook HTTP/1.1\r\nhost: landq\r\ncontent-type: application/json\r\n\
+         x-github-event: pull_request\r\nx-github-delivery: stall\r\n\
+         x-hub-signature-256: sha256=00\r\ncontent-length: {length}\r\n\r\n"
+    )
+}
+
+async fn answer_of(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test(start_paused = true)]
+async fn stalled_headers_and_bodies_are_cut_off() {
+    use tokio::io::AsyncWriteExt;
+    let dir = TempDir::new().unwrap();
+    let bus = Arc::new(EmbeddedBus::open(dir.path(), embedded::DEFAULT_LEASE).unwrap());
+    let (addr, stop, server) = listening(bus).await;
+
+    // Headers that never end: the connection is closed.
+    let mut headers = tokio::net::TcpStream::connect(addr).await.unwrap();
+    headers
+        .write_all(b"POST /webhook HTTP/1.1\r\nhost: landq\r\n")
+        .await
+        .unwrap();
+    let answer = answer_of(&mut headers).await;
+    assert!(!answer.contains("202"), "{answer}");
+
+    // A body that never ends: 408, and nothing published.
+    let mut body = tokio::net::TcpStream::connect(addr).await.unwrap();
+    body.write_all(head(1000).as_bytes()).await.unwrap();
+    body.write_all(b"{\"action\":").await.unwrap();
+    let answer = answer_of(&mut body).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.contains("the body did not arrive within 10 s"),
+        "{answer}"
+    );
+    assert!(embedded::list(dir.path()).unwrap().is_empty());
+
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn unauthenticated_bodies_in_flight_are_capped() {
+    use tokio::io::AsyncWriteExt;
+    let dir = TempDir::new().unwrap();
+    let bus = Arc::new(EmbeddedBus::open(dir.path(), embedded::DEFAULT_LEASE).unwrap());
+    let (addr, _stop, _server) = listening(bus).await;
+    let mut stalled = Vec::new();
+    for _ in 0..landq_webhook::extract::MAX_UNVERIFIED_BODIES {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(head(1000).as_bytes()).await.unwrap();
+        stream.write_all(b"{").await.unwrap();
+        stalled.push(stream);
+    }
+    // Let the server take them all in before the next one arrives.
+    tokio::task::yield_now().await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let mut one_more = tokio::net::TcpStream::connect(addr).await.unwrap();
+    one_more.write_all(head(1).as_bytes()).await.unwrap();
+    one_more.write_all(b"{").await.unwrap();
+    let answer = answer_of(&mut one_more).await;
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("too many deliveries in flight"), "{answer}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_waits_for_in_flight_deliveries_only_so_long() {
+    use tokio::io::AsyncWriteExt;
+    let (addr, stop, server) = listening(Arc::new(HangingBus)).await;
+    let body = fixture("pull_request.labeled.json");
+    let signature = WebhookSecret::new(SECRET).sign(&body);
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = head(body.len()).replace("sha256=00", &signature);
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // The publish never returns; SIGTERM still ends the server.
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(600), server)
+        .await
+        .expect("the drain is bounded")
+        .unwrap()
+        .unwrap();
+}
