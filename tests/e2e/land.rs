@@ -702,3 +702,173 @@ async fn ready_pull_requests_land_in_the_order_they_were_labelled() {
     let (_, parents) = land.hub.commit_message(REPO, &main);
     assert_eq!(parents, [first_squash], "labelled first, landed first");
 }
+
+// ---- reliability: cut-short lands, leases, messages that cannot succeed ----
+
+impl Land {
+    /// `landq bus ARGS --data-dir` on this landq's data, its stdout.
+    fn bus(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_landq"))
+            .arg("bus")
+            .args(args)
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Waits until the bus holds nothing waiting or in flight.
+    async fn drained(&self) {
+        let dir = self.dir.path().to_owned();
+        self.until("an empty bus", move |_| {
+            landq_bus::embedded::list(&dir).is_ok_and(|waiting| waiting.is_empty())
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_land_cut_short_after_the_merge_is_finished_and_reported() {
+    let land = Land::start().await;
+    let pr = land.pull_changing("f", &[("docs/a.md", Some("# More\n"))]);
+    land.approve(pr, &["bob"]).await;
+    // After the merge, the `landq` status fails past the client's retries:
+    // the land must still be reported and the label removed, later.
+    let head = land.hub.tip(REPO, "f");
+    land.hub.fail(
+        "POST",
+        &format!("/repos/{REPO}/statuses/{head}"),
+        Fault::Status(502, vec![]),
+        landq_github::retry::RetryPolicy::default().attempts as usize,
+    );
+    land.request(pr).await;
+    let sha = land.landed(pr).await;
+    assert!(land.feedback("success").await.contains(&sha));
+    assert_eq!(land.merges(pr), 1);
+    assert_eq!(land.lands().await.len(), 1);
+    assert!(
+        land.hub.comments(REPO, pr).is_empty(),
+        "no failure is ever reported"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_keeps_its_message_while_it_waits_out_a_rate_limit() {
+    // A lease of 1 s and a merge rate-limited for 3 s: without renewing the
+    // lease, a second consumer would take the message and land it again.
+    let land = Land::start_with(&[("LANDQ_BUS_LEASE", "1"), ("LANDQ_CONSUMERS", "4")]).await;
+    let pr = land.pull_changing("f", &[("docs/a.md", Some("# More\n"))]);
+    land.request(pr).await;
+    land.feedback("pending").await;
+    let merge = format!("/repos/{REPO}/pulls/{pr}/merge");
+    land.hub.fail(
+        "PUT",
+        &merge,
+        Fault::Status(429, vec![("retry-after", "3".into())]),
+        1,
+    );
+    land.approve(pr, &["bob"]).await;
+    land.landed(pr).await;
+    let seen = land.hub.seen();
+    let first_put = seen
+        .iter()
+        .position(|s| s.method == "PUT" && s.path == merge)
+        .unwrap();
+    let reviews = format!("/repos/{REPO}/pulls/{pr}/reviews");
+    assert!(
+        !seen[first_put..].iter().any(|s| s.path == reviews),
+        "another consumer took the message while the first waited"
+    );
+    assert_eq!(land.merges(pr), 2, "the rate-limited merge and its retry");
+    assert!(land.hub.comments(REPO, pr).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_request_github_does_not_know_is_set_aside_and_blocks_nothing() {
+    let land = Land::start().await;
+    let pr = land.pull_changing("f", &[("docs/a.md", Some("# More\n"))]);
+    // A review delivery for a pull request GitHub answers 404 to (deleted,
+    // or the repository moved) comes first in the repository's queue.
+    let mut ghost = land.hub.review(REPO, pr, "bob", "APPROVED");
+    ghost.payload["pull_request"]["number"] = serde_json::json!(999);
+    land.send(ghost).await;
+    land.request(pr).await;
+    land.landed(pr).await;
+    land.drained().await;
+    let dead = land.bus(&["list", "--dead"]);
+    let dead: serde_json::Value = serde_json::from_str(dead.trim()).unwrap();
+    assert_eq!(dead["envelope"]["prs"], serde_json::json!([999]));
+    assert!(dead["reason"].as_str().unwrap().contains("404"), "{dead}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_keeps_failing_is_set_aside_and_can_be_put_back() {
+    let land = Land::start_with(&[("LANDQ_BUS_MAX_ATTEMPTS", "1")]).await;
+    let pr = land.pull_changing("f", &[("docs/a.md", Some("# More\n"))]);
+    land.approve(pr, &["bob"]).await;
+    land.drained().await;
+    // One attempt's worth of 502s on the pull request: set aside.
+    land.hub.fail(
+        "GET",
+        &format!("/repos/{REPO}/pulls/{pr}"),
+        Fault::Status(502, vec![]),
+        landq_github::retry::RetryPolicy::default().attempts as usize,
+    );
+    land.request(pr).await;
+    land.drained().await;
+    let dead = land.bus(&["list", "--dead"]);
+    assert!(
+        dead.contains("failed 1 times; last: GitHub answered 502"),
+        "{dead}"
+    );
+    assert_eq!(land.merges(pr), 0);
+
+    assert_eq!(
+        land.bus(&["retry", "--all"]),
+        "1 message(s) back on the bus\n"
+    );
+    land.landed(pr).await;
+    assert_eq!(land.bus(&["list", "--dead"]), "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_suite_naming_many_pull_requests_reads_only_the_labelled_ones() {
+    let land = Land::start().await;
+    let pr = land.pull_changing("f", &[("docs/a.md", Some("# More\n"))]);
+    land.approve(pr, &["bob"]).await;
+    land.drained().await;
+    let head = land.hub.tip(REPO, "f");
+    let mut numbers: Vec<serde_json::Value> = (1000..1050)
+        .map(|n| serde_json::json!({"number": n}))
+        .collect();
+    numbers.push(serde_json::json!({"number": pr}));
+    land.send(Event {
+        name: "check_suite",
+        payload: serde_json::json!({
+            "action": "completed",
+            "check_suite": {"head_sha": head, "pull_requests": numbers},
+            "repository": {"full_name": REPO},
+            "sender": {"login": "github-actions"},
+        }),
+    })
+    .await;
+    land.drained().await;
+    let seen = land.hub.seen();
+    assert!(
+        !seen
+            .iter()
+            .any(|s| s.path.starts_with(&format!("/repos/{REPO}/pulls/10"))),
+        "a read per named pull request"
+    );
+    assert!(
+        seen.iter()
+            .any(|s| s.path == format!("/repos/{REPO}/issues")),
+        "one listing of the labelled pull requests"
+    );
+}
