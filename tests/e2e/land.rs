@@ -872,3 +872,81 @@ async fn a_check_suite_naming_many_pull_requests_reads_only_the_labelled_ones() 
         "one listing of the labelled pull requests"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_a_kill_loop_every_pull_request_lands_once_and_is_reported() {
+    const PULLS: usize = 8;
+    // SIGKILL every few tenths of a second, at points that fall anywhere in
+    // a land: while reading, merging, recording or reporting.
+    const KILL_EVERY_MS: [u64; 5] = [15, 60, 5, 120, 30];
+    let mut land =
+        Land::start_with(&[("LANDQ_REPOS", REPO), ("LANDQ_RECONCILE_INTERVAL", "2")]).await;
+    let mut prs = Vec::new();
+    for i in 0..PULLS {
+        let branch = format!("k{i}");
+        let file = format!("docs/k{i}.md");
+        land.hub
+            .push(REPO, &branch, "main", &[(&file, Some("# K\n"))], "alice");
+        let pr = land
+            .hub
+            .open_pull(REPO, "alice", &branch, "main", &format!("K {i}"), "");
+        land.approve(pr, &["bob"]).await;
+        prs.push(pr);
+    }
+    let started = Instant::now();
+    let mut labelled = std::collections::HashMap::new();
+    let mut merged_after = std::collections::HashMap::new();
+    let mut kills = 0;
+    for &pr in &prs {
+        land.request(pr).await;
+        labelled.insert(pr, Instant::now());
+        land.restart();
+        kills += 1;
+    }
+    while merged_after.len() < PULLS {
+        assert!(
+            started.elapsed() < Duration::from_secs(240),
+            "lands stalled under the kill loop"
+        );
+        let pause = Duration::from_millis(KILL_EVERY_MS[kills % KILL_EVERY_MS.len()]);
+        let until = Instant::now() + pause;
+        while Instant::now() < until {
+            for (&pr, at) in &labelled {
+                if !merged_after.contains_key(&pr) && land.hub.pull_state(REPO, pr).2.is_some() {
+                    merged_after.insert(pr, at.elapsed());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if merged_after.len() < PULLS {
+            land.restart();
+            kills += 1;
+        }
+    }
+    for &pr in &prs {
+        land.landed(pr).await; // merged, and the label removed
+        assert_eq!(
+            land.merges(pr),
+            1,
+            "pull request {pr} merged more than once"
+        );
+        let head = land.hub.tip(REPO, &format!("k{}", pr - prs[0]));
+        land.until("the landed status", |hub| {
+            hub.feedback(REPO, &head)
+                .is_some_and(|(state, _)| state == "success")
+        })
+        .await;
+        assert!(
+            land.hub.comments(REPO, pr).is_empty(),
+            "a failure reported on {pr}"
+        );
+    }
+    assert_eq!(land.lands().await.len(), PULLS);
+    let mut times: Vec<Duration> = merged_after.into_values().collect();
+    times.sort();
+    eprintln!(
+        "kill loop: {PULLS} lands, {kills} SIGKILLs; label to merge p50 {:.1} s, max {:.1} s",
+        times[PULLS / 2].as_secs_f64(),
+        times[PULLS - 1].as_secs_f64()
+    );
+}

@@ -71,8 +71,15 @@ CREATE TABLE IF NOT EXISTS dead_messages (
 );
 ";
 
-/// Added after the first release: when a failed message may be retried.
-const NOT_BEFORE_COLUMN: &str = "ALTER TABLE messages ADD COLUMN not_before_ms INTEGER";
+/// Added after the first release: when a failed message may be retried, and
+/// which process holds a lease.
+const ADDED_COLUMNS: [(&str, &str); 2] = [
+    (
+        "not_before_ms",
+        "ALTER TABLE messages ADD COLUMN not_before_ms INTEGER",
+    ),
+    ("owner", "ALTER TABLE messages ADD COLUMN owner INTEGER"),
+];
 
 /// How often the checkpointer folds the write-ahead log into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
@@ -168,12 +175,15 @@ impl EmbeddedBus {
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
-        let has_not_before = conn
-            .prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'not_before_ms'")?
-            .exists([])?;
-        if !has_not_before {
-            conn.execute_batch(NOT_BEFORE_COLUMN)?;
+        for (column, add) in ADDED_COLUMNS {
+            let present = conn
+                .prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = ?1")?
+                .exists([column])?;
+            if !present {
+                conn.execute_batch(add)?;
+            }
         }
+        release_leases_of_dead_processes(&conn)?;
         let checkpoints = Connection::open(&path)?;
         checkpoints.busy_timeout(Duration::from_secs(5))?;
 
@@ -207,6 +217,38 @@ fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> Result<(), BusErro
         .spawn(body)
         .map(drop)
         .map_err(|err| BusError::Embedded(format!("cannot start thread {name}: {err}")))
+}
+
+/// Makes the messages leased by processes that no longer run available at
+/// once, instead of after their lease: a `landq serve` killed and started
+/// again picks up where it was. Where processes cannot be looked up (no
+/// `/proc`), or a process id was reused, the lease runs out as usual.
+fn release_leases_of_dead_processes(conn: &Connection) -> Result<(), BusError> {
+    let procfs = Path::new("/proc/self");
+    if !procfs.exists() {
+        return Ok(());
+    }
+    let mut owners = conn.prepare(
+        "SELECT DISTINCT owner FROM messages WHERE leased_until_ms > ?1 AND owner IS NOT NULL",
+    )?;
+    let dead: Vec<i64> = owners
+        .query_map([now_ms()], |row| row.get::<_, i64>(0))?
+        .filter_map(Result::ok)
+        .filter(|pid| *pid != i64::from(std::process::id()))
+        .filter(|pid| !Path::new(&format!("/proc/{pid}")).exists())
+        .collect();
+    for pid in dead {
+        let released = conn.execute(
+            "UPDATE messages SET leased_until_ms = NULL WHERE owner = ?1",
+            [pid],
+        )?;
+        tracing::info!(
+            pid,
+            released,
+            "released the leases of a process that is gone"
+        );
+    }
+    Ok(())
 }
 
 /// Folds the write-ahead log into the database file without ever blocking
@@ -464,9 +506,15 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, op: Op, now: i64) -> Result<Done, r
             let taken = match head {
                 Some((seq, attempts, body)) => {
                     tx.prepare_cached(
-                        "UPDATE messages SET attempts = attempts + 1, leased_until_ms = ?2 WHERE seq = ?1",
+                        "UPDATE messages SET attempts = attempts + 1, leased_until_ms = ?2,
+                                             owner = ?3
+                         WHERE seq = ?1",
                     )?
-                    .execute(params![seq, now.saturating_add(lease_ms)])?;
+                    .execute(params![
+                        seq,
+                        now.saturating_add(lease_ms),
+                        std::process::id()
+                    ])?;
                     Taken::Message {
                         seq,
                         attempt: attempts + 1,

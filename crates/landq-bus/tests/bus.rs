@@ -223,6 +223,39 @@ async fn embedded_sets_aside_a_message_and_puts_it_back_on_request() {
 }
 
 #[tokio::test]
+async fn embedded_a_restart_takes_back_the_messages_of_a_killed_process() {
+    let dir = TempDir::new().unwrap();
+    let bus = EmbeddedBus::open(dir.path(), Duration::from_secs(3600)).unwrap();
+    bus.publish(&envelope("k-1", "acme/a", 1)).await.unwrap();
+    std::mem::forget(receive(&bus).await); // leased for an hour
+    drop(bus);
+    // As if the lease were held by a process that was killed.
+    let conn = rusqlite::Connection::open(dir.path().join("bus.sqlite3")).unwrap();
+    conn.execute("UPDATE messages SET owner = 999999999", [])
+        .unwrap();
+    drop(conn);
+    let bus = EmbeddedBus::open(dir.path(), Duration::from_secs(3600)).unwrap();
+    let again = receive(&bus).await;
+    assert_eq!(
+        (again.envelope.delivery.as_str(), again.attempt),
+        ("k-1", 2)
+    );
+}
+
+#[tokio::test]
+async fn embedded_a_second_process_leaves_the_leases_of_a_live_one_alone() {
+    let dir = TempDir::new().unwrap();
+    let bus = EmbeddedBus::open(dir.path(), Duration::from_secs(3600)).unwrap();
+    bus.publish(&envelope("a-1", "acme/a", 1)).await.unwrap();
+    bus.publish(&envelope("a-2", "acme/b", 2)).await.unwrap();
+    let held = receive(&bus).await;
+    // Another landq on the same directory (this process is alive).
+    let other = EmbeddedBus::open(dir.path(), Duration::from_secs(3600)).unwrap();
+    let next = receive(&other).await;
+    assert_ne!(next.envelope.delivery, held.envelope.delivery);
+}
+
+#[tokio::test]
 async fn embedded_opens_a_bus_written_before_retry_delays() {
     let dir = TempDir::new().unwrap();
     let old = rusqlite::Connection::open(dir.path().join("bus.sqlite3")).unwrap();
