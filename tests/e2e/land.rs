@@ -950,3 +950,70 @@ async fn under_a_kill_loop_every_pull_request_lands_once_and_is_reported() {
         times[PULLS - 1].as_secs_f64()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_worker_between_pull_requests() {
+    let land = Land::start().await;
+    let mut prs = Vec::new();
+    for i in 0..6 {
+        let branch = format!("t{i}");
+        let file = format!("docs/t{i}.md");
+        land.hub
+            .push(REPO, &branch, "main", &[(&file, Some("# T\n"))], "alice");
+        let pr = land
+            .hub
+            .open_pull(REPO, "alice", &branch, "main", &format!("T {i}"), "");
+        land.request(pr).await; // labelled, waiting for an approval
+        prs.push(pr);
+    }
+    land.drained().await;
+    // SIGTERM arrives while the first of the check suite's pull requests
+    // is being read.
+    let pid = land.serve.child.id().to_string();
+    land.hub.fail(
+        "GET",
+        &format!("/repos/{REPO}/pulls/{}", prs[0]),
+        Fault::Before(Arc::new(move |_: &Hub| {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status();
+        })),
+        1,
+    );
+    let hub = land.hub.clone();
+    let reads = move |pr: u64| hub.count("GET", &format!("/repos/{REPO}/pulls/{pr}"));
+    let before: Vec<usize> = prs.iter().map(|&pr| reads(pr)).collect();
+    let numbers: Vec<serde_json::Value> = prs
+        .iter()
+        .map(|n| serde_json::json!({"number": n}))
+        .collect();
+    land.send(Event {
+        name: "check_suite",
+        payload: serde_json::json!({
+            "action": "completed",
+            "check_suite": {"head_sha": "0000000000000000000000000000000000000000", "pull_requests": numbers},
+            "repository": {"full_name": REPO},
+        }),
+    })
+    .await;
+    let (status, land) = tokio::task::spawn_blocking(move || {
+        let mut land = land;
+        let status = land.serve.child.wait().unwrap();
+        (status, land)
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "{status}");
+    // The first pull request was finished; the others were left alone…
+    for (i, &pr) in prs.iter().enumerate().skip(1) {
+        assert_eq!(
+            reads(pr),
+            before[i],
+            "pull request {pr} was read after SIGTERM"
+        );
+    }
+    // …and the message waits on the bus for the next start.
+    let waiting = landq_bus::embedded::list(land.dir.path()).unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].event, "check_suite");
+}
