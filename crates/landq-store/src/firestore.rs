@@ -29,7 +29,6 @@ pub struct FirestoreStore {
     db: FirestoreDb,
     entries: String,
     lands: String,
-    deliveries: String,
 }
 
 impl FirestoreStore {
@@ -41,7 +40,6 @@ impl FirestoreStore {
             db,
             entries: format!("{prefix}entries"),
             lands: format!("{prefix}lands"),
-            deliveries: format!("{prefix}deliveries"),
         })
     }
 
@@ -151,32 +149,6 @@ impl Store for FirestoreStore {
             .into_iter()
             .map(|d| Ok(serde_json::from_str(&d.body)?))
             .collect()
-    }
-
-    async fn remember_delivery(&self, id: &str) -> Result<bool, StoreError> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis() as i64;
-        let doc = Doc {
-            repo: String::new(),
-            at_ms: now,
-            body: String::new(),
-        };
-        let inserted = self
-            .db
-            .fluent()
-            .insert()
-            .into(&self.deliveries)
-            .document_id(id)
-            .object(&doc)
-            .execute::<Doc>()
-            .await;
-        match inserted {
-            Ok(_) => Ok(true),
-            Err(FirestoreError::DataConflictError(_)) => Ok(false),
-            Err(err) => Err(firestore_error(err)),
-        }
     }
 
     async fn check(&self) -> Result<(), StoreError> {

@@ -1,5 +1,4 @@
-//! landq's persistence: the land queue, the audit log of lands, and the
-//! delivery ids the worker has processed.
+//! landq's persistence: the land queue and the audit log of lands.
 //!
 //! One [`Store`] trait, two implementations: [`sqlite::SqliteStore`] under the
 //! data directory (the embedded default) and [`firestore::FirestoreStore`]
@@ -23,10 +22,9 @@ pub enum EntryState {
     Waiting,
     /// The merge call is under way.
     Landing,
-    /// Merged by landq.
+    /// Merged by landq; the record, the feedback or the label's removal is
+    /// not yet done (the entry goes once they are).
     Landed,
-    /// landq gave up (conflict, refusal); see the reasons.
-    Failed,
 }
 
 /// One pull request in the land queue.
@@ -126,8 +124,6 @@ pub trait Store: Send + Sync + 'static {
     async fn record_land(&self, record: &LandRecord) -> Result<(), StoreError>;
     /// A repository's land records, most recent first, at most `limit`.
     async fn lands(&self, repo: &str, limit: usize) -> Result<Vec<LandRecord>, StoreError>;
-    /// Remembers a processed delivery id; `false` when it was already known.
-    async fn remember_delivery(&self, id: &str) -> Result<bool, StoreError>;
     /// Whether the store answers (for readiness probes).
     async fn check(&self) -> Result<(), StoreError>;
 }

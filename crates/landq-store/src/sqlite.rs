@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -30,10 +30,6 @@ CREATE TABLE IF NOT EXISTS lands (
     PRIMARY KEY (repo, pr, squash_sha)
 );
 CREATE INDEX IF NOT EXISTS lands_by_time ON lands (repo, landed_at_ms);
-CREATE TABLE IF NOT EXISTS deliveries (
-    id TEXT PRIMARY KEY,
-    seen_ms INTEGER NOT NULL
-) WITHOUT ROWID;
 ";
 
 /// The embedded store.
@@ -153,22 +149,6 @@ impl Store for SqliteStore {
                 c.prepare("SELECT body FROM lands WHERE repo = ?1 ORDER BY landed_at_ms DESC, pr DESC LIMIT ?2")?;
             let bodies = stmt.query_map(params![repo, limit], |r| r.get::<_, String>(0))?;
             bodies.map(|b| Ok(serde_json::from_str(&b?)?)).collect()
-        })
-        .await
-    }
-
-    async fn remember_delivery(&self, id: &str) -> Result<bool, StoreError> {
-        let id = id.to_owned();
-        self.with(move |c| {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_millis() as i64;
-            let new = c.execute(
-                "INSERT OR IGNORE INTO deliveries (id, seen_ms) VALUES (?1, ?2)",
-                params![id, now],
-            )?;
-            Ok(new == 1)
         })
         .await
     }

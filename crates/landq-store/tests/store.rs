@@ -98,11 +98,6 @@ async fn suite(store: &dyn Store) {
     assert_eq!(lands.iter().map(|l| l.pr).collect::<Vec<_>>(), [2, 1]);
     assert_eq!(lands[1], land("acme/app", 1, "s1", 10_000));
     assert_eq!(store.lands("acme/app", 1).await.unwrap().len(), 1);
-
-    // Deliveries: each id once.
-    assert!(store.remember_delivery("d-1").await.unwrap());
-    assert!(!store.remember_delivery("d-1").await.unwrap());
-    assert!(store.remember_delivery("d-2").await.unwrap());
 }
 
 #[tokio::test]
@@ -121,12 +116,10 @@ async fn sqlite_store_keeps_everything_across_reopening() {
             .record_land(&land("acme/app", 2, "s", 2))
             .await
             .unwrap();
-        store.remember_delivery("d").await.unwrap();
     }
     let store = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(store.entries("acme/app").await.unwrap().len(), 1);
     assert_eq!(store.lands("acme/app", 5).await.unwrap().len(), 1);
-    assert!(!store.remember_delivery("d").await.unwrap());
 }
 
 #[tokio::test]

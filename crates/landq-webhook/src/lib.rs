@@ -22,23 +22,18 @@
 pub mod extract;
 pub mod metrics;
 pub mod payload;
-pub mod probes;
 pub mod signature;
 pub mod source;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use landq_bus::{Bus, Published};
 use prometheus_client::registry::Registry;
 use tracing::Instrument;
@@ -106,64 +101,17 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state.clone())
-        .merge(probes::router("bus", ready, state.registry))
+        .merge(landq_http::probes::router("bus", ready, state.registry))
 }
 
-/// How long a client may take to send a request's headers.
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How long, after `shutdown`, in-flight requests may take to finish before
-/// the server stops anyway.
-pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting
-/// and lets in-flight requests (and their publishes) finish, for at most
-/// [`DRAIN_TIMEOUT`]. A client gets [`HEADER_TIMEOUT`] to send its headers
-/// (the webhook bounds the body's time itself), so stalled connections
-/// cannot pile up. Each request carries its peer's `ConnectInfo`.
-pub async fn serve(
+/// Serves the webhook (`router(state)`) on `listener` until `shutdown`
+/// resolves, with [`landq_http::serve`]'s time limits and bounded drain.
+pub async fn run(
     listener: tokio::net::TcpListener,
-    app: Router,
+    state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT);
-    let graceful = GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(err) => {
-                    // Out of file descriptors, say: wait rather than spin.
-                    tracing::warn!(error = %err, "cannot accept a connection");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let app = app.clone();
-        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            tower::ServiceExt::oneshot(app.clone(), request.map(Body::new))
-        });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(%peer, error = %err, "connection ended with an error");
-            }
-        });
-    }
-    drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(DRAIN_TIMEOUT) => {
-            tracing::warn!("requests still in flight after the drain; stopping anyway");
-        }
-    }
-    Ok(())
+    landq_http::serve(listener, router(state), shutdown).await
 }
 
 async fn webhook(State(state): State<AppState>, delivery: Result<Delivery, Rejection>) -> Response {

@@ -541,7 +541,7 @@ impl Bus for HangingBus {
     }
 }
 
-/// `landq_webhook::serve` on loopback with `bus`; send on the channel to stop.
+/// `landq_webhook::run` on loopback with `bus`; send on the channel to stop.
 async fn listening(
     bus: Arc<dyn Bus>,
 ) -> (
@@ -552,8 +552,8 @@ async fn listening(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = router(AppState::new(bus, WebhookSecret::new(SECRET)));
-    let server = tokio::spawn(landq_webhook::serve(listener, app, async {
+    let state = AppState::new(bus, WebhookSecret::new(SECRET));
+    let server = tokio::spawn(landq_webhook::run(listener, state, async {
         let _ = stopped.await;
     }));
     (addr, stop, server)

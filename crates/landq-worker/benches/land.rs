@@ -82,7 +82,7 @@ fn main() {
         let github = Arc::new(GitHub::new(hub.url(), Auth::Token("t".to_owned().into()), RetryPolicy::default()).unwrap());
         let lander = Arc::new(Lander::new(github, store.clone(), WorkerMetrics::unregistered()));
         let (_stop, stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(landq_worker::consume::run(lander, bus.clone(), store, landq_worker::consume::Consumers { count: 4, max_attempts: landq_worker::consume::DEFAULT_MAX_ATTEMPTS }, stopped));
+        tokio::spawn(landq_worker::consume::run(lander, bus.clone(), landq_worker::consume::Consumers { count: 4, max_attempts: landq_worker::consume::DEFAULT_MAX_ATTEMPTS }, stopped));
 
         let mut latency = Histogram::<u64>::new(3).unwrap();
         let mut requests = 0;

@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use landq_bus::{Bus, Received};
-use landq_store::Store;
 use tokio::sync::watch;
 use tracing::Instrument;
 
@@ -43,14 +42,12 @@ pub struct Consumers {
 pub async fn run(
     lander: Arc<Lander>,
     bus: Arc<dyn Bus>,
-    store: Arc<dyn Store>,
     consumers: Consumers,
     stop: watch::Receiver<bool>,
 ) {
     let tasks: Vec<_> = (0..consumers.count.max(1))
         .map(|_| {
-            let (lander, bus, store, mut stop) =
-                (lander.clone(), bus.clone(), store.clone(), stop.clone());
+            let (lander, bus, mut stop) = (lander.clone(), bus.clone(), stop.clone());
             tokio::spawn(async move {
                 loop {
                     let received = tokio::select! {
@@ -60,7 +57,7 @@ pub async fn run(
                     };
                     match received {
                         Ok(received) => {
-                            handle(&lander, store.as_ref(), received, &stop, consumers).await
+                            handle(&lander, received, &stop, consumers).await
                         }
                         Err(err) => {
                             tracing::error!(error = %err, "cannot receive from the bus; retrying in 1 s");
@@ -88,7 +85,6 @@ enum Processed {
 
 async fn handle(
     lander: &Lander,
-    store: &dyn Store,
     received: Received,
     stop: &watch::Receiver<bool>,
     consumers: Consumers,
@@ -113,7 +109,7 @@ async fn handle(
                 }
             },
         };
-        settle(lander, store, received, processed, consumers.max_attempts).await;
+        settle(lander, received, processed, consumers.max_attempts).await;
     }
     .instrument(span)
     .await;
@@ -168,21 +164,10 @@ async fn process(lander: &Lander, received: &Received, stop: &watch::Receiver<bo
 }
 
 /// Acks, retries later or sets the message aside, as `processed` says.
-async fn settle(
-    lander: &Lander,
-    store: &dyn Store,
-    received: Received,
-    processed: Processed,
-    max_attempts: u32,
-) {
+async fn settle(lander: &Lander, received: Received, processed: Processed, max_attempts: u32) {
     let attempt = received.attempt;
     let settled = match processed {
-        Processed::Done => {
-            if let Err(err) = store.remember_delivery(&received.envelope.delivery).await {
-                tracing::warn!(error = %err, "cannot record the delivery as processed");
-            }
-            received.ack().await
-        }
+        Processed::Done => received.ack().await,
         Processed::Stopped => {
             tracing::info!("stopping: the message's other pull requests are left for redelivery");
             received.nack().await

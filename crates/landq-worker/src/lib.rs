@@ -9,6 +9,9 @@
 //! - [`consume`]: the loop that feeds nudges from the bus to the lander.
 //! - [`reconcile`]: the periodic pass that nudges every labeled pull request.
 //! - [`metrics`]: outcomes, queue wait and land time for Prometheus.
+//!
+//! [`Worker::run`] is the entry point: the consumers and the reconcile until
+//! told to stop.
 
 #![deny(missing_docs)]
 
@@ -18,3 +21,95 @@ pub mod gather;
 pub mod land;
 pub mod metrics;
 pub mod reconcile;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use landq_bus::Bus;
+use landq_github::GitHub;
+use landq_store::Store;
+use prometheus_client::registry::Registry;
+use tokio::sync::watch;
+
+use crate::consume::Consumers;
+use crate::land::Lander;
+use crate::metrics::WorkerMetrics;
+use crate::reconcile::Repositories;
+
+/// How the worker runs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The consumers of the bus.
+    pub consumers: Consumers,
+    /// Time between reconcile passes; `None` turns the reconcile off.
+    pub reconcile_every: Option<Duration>,
+    /// With a token: the repositories to reconcile (a GitHub App reconciles
+    /// every repository of its installations).
+    pub repos: Vec<String>,
+}
+
+/// The worker: consumers of the bus that land pull requests, and the
+/// periodic reconcile.
+pub struct Worker {
+    lander: Arc<Lander>,
+    github: Arc<GitHub>,
+    bus: Arc<dyn Bus>,
+    store: Arc<dyn Store>,
+    config: Config,
+}
+
+impl Worker {
+    /// A worker acting through `github`, consuming `bus`, remembering in
+    /// `store`; its metrics go into `registry`.
+    pub fn new(
+        github: Arc<GitHub>,
+        bus: Arc<dyn Bus>,
+        store: Arc<dyn Store>,
+        config: Config,
+        registry: &mut Registry,
+    ) -> Worker {
+        let metrics = WorkerMetrics::register(registry);
+        let lander = Arc::new(Lander::new(github.clone(), store.clone(), metrics));
+        Worker {
+            lander,
+            github,
+            bus,
+            store,
+            config,
+        }
+    }
+
+    /// Runs until `stop` turns true: each consumer finishes the pull request
+    /// in hand, the reconcile its pass.
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        let reconcile = self.repositories().map(|(repositories, every)| {
+            tokio::spawn(reconcile::run(
+                self.github.clone(),
+                self.bus.clone(),
+                self.store.clone(),
+                repositories,
+                every,
+                stop.clone(),
+            ))
+        });
+        consume::run(self.lander, self.bus, self.config.consumers, stop).await;
+        if let Some(reconcile) = reconcile {
+            let _ = reconcile.await;
+        }
+    }
+
+    /// What the reconcile covers and how often, if it runs.
+    fn repositories(&self) -> Option<(Repositories, Duration)> {
+        let every = self.config.reconcile_every?;
+        if self.github.is_app() {
+            return Some((Repositories::Installations, every));
+        }
+        if self.config.repos.is_empty() {
+            tracing::warn!(
+                "reconcile off: with a token, set LANDQ_REPOS to the repositories landq serves"
+            );
+            return None;
+        }
+        Some((Repositories::Listed(self.config.repos.clone()), every))
+    }
+}

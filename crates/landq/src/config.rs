@@ -300,28 +300,6 @@ Read only from the environment (secrets are never flags and never logged):
 /// credentials before going on without knowing.
 pub const CREDENTIALS_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// How the worker consumes the bus.
-#[derive(Debug, clap::Args)]
-pub struct ConsumerArgs {
-    /// Repositories processed at once (each one serially).
-    #[arg(long, env = "LANDQ_CONSUMERS", default_value_t = 8)]
-    pub consumers: usize,
-    /// Failed attempts after which a message is set aside (`landq bus list
-    /// --dead`; on Pub/Sub the subscription's dead-letter policy decides).
-    #[arg(long, env = "LANDQ_BUS_MAX_ATTEMPTS", default_value_t = landq_worker::consume::DEFAULT_MAX_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..))]
-    pub bus_max_attempts: u32,
-}
-
-impl ConsumerArgs {
-    /// The consumers' settings.
-    pub fn consumers(&self) -> landq_worker::consume::Consumers {
-        landq_worker::consume::Consumers {
-            count: self.consumers,
-            max_attempts: self.bus_max_attempts,
-        }
-    }
-}
-
 /// Which store to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum StoreKind {
@@ -372,9 +350,16 @@ impl StoreArgs {
     }
 }
 
-/// The periodic reconcile.
+/// How the worker runs: its consumers and the reconcile.
 #[derive(Debug, clap::Args)]
-pub struct ReconcileArgs {
+pub struct WorkerArgs {
+    /// Repositories processed at once (each one serially).
+    #[arg(long, env = "LANDQ_CONSUMERS", default_value_t = 8)]
+    pub consumers: usize,
+    /// Failed attempts after which a message is set aside (`landq bus list
+    /// --dead`; on Pub/Sub the subscription's dead-letter policy decides).
+    #[arg(long, env = "LANDQ_BUS_MAX_ATTEMPTS", default_value_t = landq_worker::consume::DEFAULT_MAX_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub bus_max_attempts: u32,
     /// Seconds between reconcile passes (0 turns it off).
     #[arg(long, env = "LANDQ_RECONCILE_INTERVAL", default_value_t = 300)]
     pub reconcile_interval: u64,
@@ -384,38 +369,18 @@ pub struct ReconcileArgs {
     pub repos: Vec<String>,
 }
 
-impl ReconcileArgs {
-    /// Starts the reconcile task, unless it is off or has nothing to cover.
-    pub fn spawn(
-        &self,
-        github: Arc<landq_github::GitHub>,
-        bus: Arc<dyn Bus>,
-        store: Arc<dyn landq_store::Store>,
-        stop: tokio::sync::watch::Receiver<bool>,
-    ) -> Option<tokio::task::JoinHandle<()>> {
-        use landq_worker::reconcile::{self, Repositories};
-        if self.reconcile_interval == 0 {
-            return None;
+impl WorkerArgs {
+    /// The worker's configuration.
+    pub fn config(&self) -> landq_worker::Config {
+        landq_worker::Config {
+            consumers: landq_worker::consume::Consumers {
+                count: self.consumers,
+                max_attempts: self.bus_max_attempts,
+            },
+            reconcile_every: (self.reconcile_interval > 0)
+                .then(|| std::time::Duration::from_secs(self.reconcile_interval)),
+            repos: self.repos.clone(),
         }
-        let repositories = if github.is_app() {
-            Repositories::Installations
-        } else if self.repos.is_empty() {
-            tracing::warn!(
-                "reconcile off: with a token, set LANDQ_REPOS to the repositories landq serves"
-            );
-            return None;
-        } else {
-            Repositories::Listed(self.repos.clone())
-        };
-        let interval = std::time::Duration::from_secs(self.reconcile_interval);
-        Some(tokio::spawn(reconcile::run(
-            github,
-            bus,
-            store,
-            repositories,
-            interval,
-            stop,
-        )))
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::config::{
-    BusArgs, ConsumerArgs, GitHubArgs, ListenArgs, ReconcileArgs, SecretArgs, SourceArgs, StoreArgs,
+    BusArgs, GitHubArgs, ListenArgs, SecretArgs, SourceArgs, StoreArgs, WorkerArgs,
 };
 use crate::telemetry;
 
@@ -28,9 +28,7 @@ pub struct Args {
     #[command(flatten)]
     store: StoreArgs,
     #[command(flatten)]
-    reconcile: ReconcileArgs,
-    #[command(flatten)]
-    consumers: ConsumerArgs,
+    worker: WorkerArgs,
 }
 
 /// Runs the command until SIGTERM: the webhook stops accepting, in-flight
@@ -54,33 +52,21 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             "landq serve listening: POST /webhook, GET /healthz /readyz /metrics"
         );
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let reconcile =
-            args.reconcile
-                .spawn(github.clone(), bus.clone(), store.clone(), stopped.clone());
         let mut registry = prometheus_client::registry::Registry::default();
-        let metrics = landq_worker::metrics::WorkerMetrics::register(&mut registry);
-        let lander = Arc::new(landq_worker::land::Lander::new(
+        let worker = landq_worker::Worker::new(
             github,
-            store.clone(),
-            metrics,
-        ));
-        let worker = tokio::spawn(landq_worker::consume::run(
-            lander,
             bus.clone(),
             store,
-            args.consumers.consumers(),
-            stopped,
-        ));
+            args.worker.config(),
+            &mut registry,
+        );
+        let worker = tokio::spawn(worker.run(stopped));
         let mut state = landq_webhook::AppState::with_registry(bus, secret, registry);
         state.source = guard.clone();
         args.source.spawn_refresh(&args.github.api, &guard);
-        let app = landq_webhook::router(state);
-        landq_webhook::serve(listener, app, telemetry::shutdown_signal()).await?;
+        landq_webhook::run(listener, state, telemetry::shutdown_signal()).await?;
         let _ = stop.send(true);
         worker.await?;
-        if let Some(reconcile) = reconcile {
-            let _ = reconcile.await;
-        }
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })

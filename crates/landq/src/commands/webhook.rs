@@ -45,8 +45,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let mut state = landq_webhook::AppState::new(bus, secret);
         state.source = guard.clone();
         args.source.spawn_refresh(&args.github, &guard);
-        let app = landq_webhook::router(state);
-        landq_webhook::serve(listener, app, telemetry::shutdown_signal()).await?;
+        landq_webhook::run(listener, state, telemetry::shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })

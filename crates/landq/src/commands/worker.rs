@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::config::{BusArgs, ConsumerArgs, GitHubArgs, ListenArgs, ReconcileArgs, StoreArgs};
+use crate::config::{BusArgs, GitHubArgs, ListenArgs, StoreArgs, WorkerArgs};
 use crate::telemetry;
 
 /// Consume events from the bus, decide, and land pull requests.
@@ -21,9 +21,7 @@ pub struct Args {
     #[command(flatten)]
     store: StoreArgs,
     #[command(flatten)]
-    reconcile: ReconcileArgs,
-    #[command(flatten)]
-    consumers: ConsumerArgs,
+    worker: WorkerArgs,
 }
 
 /// Runs the command until SIGTERM.
@@ -34,40 +32,34 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let github = Arc::new(args.github.verified_client().await?);
         let bus = args.bus.open(true).await?;
         let store = args.store.open(&args.bus.data_dir).await?;
-        tracing::info!(bus = %args.bus.describe(), consumers = args.consumers.consumers, "landq worker started");
+        tracing::info!(bus = %args.bus.describe(), consumers = args.worker.consumers, "landq worker started");
         let (stop, stopped) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             telemetry::shutdown_signal().await;
             let _ = stop.send(true);
         });
-        let reconcile = args.reconcile.spawn(github.clone(), bus.clone(), store.clone(), stopped.clone());
         let mut registry = prometheus_client::registry::Registry::default();
-        let metrics = landq_worker::metrics::WorkerMetrics::register(&mut registry);
+        let worker = landq_worker::Worker::new(github, bus, store.clone(), args.worker.config(), &mut registry);
         let address = args.listen.address(3001)?;
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .with_context(|| format!("cannot listen on {address}"))?;
         tracing::info!(address = %listener.local_addr()?, "landq worker probes: GET /healthz /readyz /metrics");
-        let checked = store.clone();
         let ready = move || {
-            let store = checked.clone();
+            let store = store.clone();
             async move { store.check().await.map_err(|err| err.to_string()) }
         };
-        let probes = landq_webhook::probes::router("store", ready, Arc::new(registry));
+        let probes = landq_http::probes::router("store", ready, Arc::new(registry));
         let mut probes_stopped = stopped.clone();
         tokio::spawn(async move {
             let stop = async move {
                 let _ = probes_stopped.wait_for(|s| *s).await;
             };
-            if let Err(err) = landq_webhook::serve(listener, probes, stop).await {
+            if let Err(err) = landq_http::serve(listener, probes, stop).await {
                 tracing::error!(error = %err, "worker probes stopped");
             }
         });
-        let lander = Arc::new(landq_worker::land::Lander::new(github, store.clone(), metrics));
-        landq_worker::consume::run(lander, bus, store, args.consumers.consumers(), stopped).await;
-        if let Some(reconcile) = reconcile {
-            let _ = reconcile.await;
-        }
+        worker.run(stopped).await;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })
