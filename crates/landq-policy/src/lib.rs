@@ -8,6 +8,7 @@
 //! - [`owners`]: the index that finds a path's last matching rule fast.
 //! - [`settings`]: the `.github/landq.toml` file.
 //! - [`facts`] and [`decide`](mod@decide): the landing policy.
+//! - [`feedback`]: every text a pull request shows.
 //! - [`message`]: the squash commit message.
 //! - [`names`]: GitHub's logins and repository names.
 
@@ -15,6 +16,7 @@
 
 pub mod decide;
 pub mod facts;
+pub mod feedback;
 pub mod message;
 pub mod names;
 pub mod owners;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use landq_github::{CheckRunUpdate, GitHub, GitHubError, MergeOutcome, Repo};
+use landq_policy::feedback::{HEAD_KEPT_MOVING, Report, Standing, merge_refused, refusal_comment};
 use landq_policy::{Decision, Landing, PullState, Reason, decide};
 use landq_store::{EntryState, LandRecord, OwnerRecord, QueueEntry, Store, StoreError};
 
@@ -162,7 +163,7 @@ impl Lander {
                     entry.head_sha = Some(pull.head_sha.clone());
                     entry.updated_at_ms = now_ms();
                     self.store.put_entry(&entry).await?;
-                    self.feedback(&client, &pull.head_sha, Feedback::Waiting(&text))
+                    self.feedback(&client, &pull.head_sha, Report::waiting(&text))
                         .await?;
                     return Ok(Outcome::Waiting(text));
                 }
@@ -193,7 +194,7 @@ impl Lander {
                             continue;
                         }
                         MergeOutcome::NotMergeable(why) => {
-                            let text = vec![format!("GitHub refused to merge: {why}")];
+                            let text = vec![merge_refused(&why)];
                             self.fail(&client, &gathered, &text).await?;
                             return Ok(Outcome::Failed(text));
                         }
@@ -201,9 +202,7 @@ impl Lander {
                 }
             }
         }
-        Ok(Outcome::Waiting(vec![
-            "the head kept moving while landing; waiting for the next push".into(),
-        ]))
+        Ok(Outcome::Waiting(vec![HEAD_KEPT_MOVING.into()]))
     }
 
     /// The pull request is merged: if landq was landing it, finish the record.
@@ -293,7 +292,7 @@ impl Lander {
                 landed_at_ms: now_ms(),
             })
             .await?;
-        self.feedback(client, &landing.head_sha, Feedback::Landed(sha))
+        self.feedback(client, &landing.head_sha, Report::landed(sha))
             .await?;
         client.remove_label(pull.number, &gathered.label).await?;
         self.store.remove_entry(client.name(), pull.number).await?;
@@ -308,18 +307,10 @@ impl Lander {
         reasons: &[String],
     ) -> Result<(), ProcessError> {
         let pull = &gathered.facts.pull;
-        self.feedback(client, &pull.head_sha, Feedback::Failed(reasons))
+        self.feedback(client, &pull.head_sha, Report::failed(reasons))
             .await?;
-        let list: String = reasons.iter().map(|r| format!("- {r}\n")).collect();
         client
-            .comment(
-                pull.number,
-                &format!(
-                    "landq removed the `{}` label and will not land this pull request:\n\n{list}\n\
-                     Fix the above, then apply the label again.",
-                    gathered.label
-                ),
-            )
+            .comment(pull.number, &refusal_comment(&gathered.label, reasons))
             .await?;
         client.remove_label(pull.number, &gathered.label).await?;
         self.store.remove_entry(client.name(), pull.number).await?;
@@ -328,65 +319,33 @@ impl Lander {
     }
 
     /// The `landq` check run (App) or commit status (token) on `sha`.
-    async fn feedback(
-        &self,
-        client: &Repo,
-        sha: &str,
-        feedback: Feedback<'_>,
-    ) -> Result<(), GitHubError> {
-        let (conclusion, state, title, summary) = match feedback {
-            Feedback::Waiting(reasons) => (
-                "neutral",
-                "pending",
-                "Waiting to land".to_owned(),
-                bullet(reasons),
-            ),
-            Feedback::Landed(sha) => (
-                "success",
-                "success",
-                format!("Landed as {sha}"),
-                String::new(),
-            ),
-            Feedback::Failed(reasons) => (
-                "failure",
-                "failure",
-                "Not landed".to_owned(),
-                bullet(reasons),
-            ),
+    async fn feedback(&self, client: &Repo, sha: &str, report: Report) -> Result<(), GitHubError> {
+        let (conclusion, state) = match report.standing {
+            Standing::Waiting => ("neutral", "pending"),
+            Standing::Landed => ("success", "success"),
+            Standing::Failed => ("failure", "failure"),
         };
-        if self.github.is_app() {
-            let update = CheckRunUpdate {
-                status: "completed",
-                conclusion: Some(conclusion),
-                title,
-                summary,
-            };
-            let key = (client.name().to_owned(), sha.to_owned());
-            match self.check_runs.get(&key) {
-                Some(id) => client.update_check_run(id, &update).await,
-                None => {
-                    let id = client.create_check_run(sha, CHECK_NAME, &update).await?;
-                    self.check_runs.insert(key, id);
-                    Ok(())
-                }
+        if !self.github.is_app() {
+            return client
+                .set_status(sha, CHECK_NAME, state, &report.status_line())
+                .await;
+        }
+        let update = CheckRunUpdate {
+            status: "completed",
+            conclusion: Some(conclusion),
+            title: report.title,
+            summary: report.summary,
+        };
+        let key = (client.name().to_owned(), sha.to_owned());
+        match self.check_runs.get(&key) {
+            Some(id) => client.update_check_run(id, &update).await,
+            None => {
+                let id = client.create_check_run(sha, CHECK_NAME, &update).await?;
+                self.check_runs.insert(key, id);
+                Ok(())
             }
-        } else {
-            let description = if summary.is_empty() {
-                title
-            } else {
-                format!("{title}: {summary}")
-            };
-            client
-                .set_status(sha, CHECK_NAME, state, &description.replace('\n', " "))
-                .await
         }
     }
-}
-
-enum Feedback<'a> {
-    Waiting(&'a [String]),
-    Landed(&'a str),
-    Failed(&'a [String]),
 }
 
 /// Reasons that end the request (label removed) rather than wait.
@@ -436,10 +395,6 @@ fn new_entry(repo: &str, gathered: &Gathered) -> QueueEntry {
 
 fn texts(reasons: &[Reason]) -> Vec<String> {
     reasons.iter().map(Reason::to_string).collect()
-}
-
-fn bullet(reasons: &[String]) -> String {
-    reasons.iter().map(|r| format!("- {r}\n")).collect()
 }
 
 fn seconds_since(ms: i64) -> f64 {
