@@ -22,10 +22,13 @@ pub struct Envelope {
     pub prs: Vec<u64>,
     /// The head or commit SHA the event is about, when there is one.
     pub sha: Option<String>,
-    /// The label added or removed, for `labeled`/`unlabeled`.
+    /// The label added or removed, for `labeled`/`unlabeled`. For people
+    /// reading `landq bus list` and the logs: the worker never reads it (it
+    /// asks GitHub who applied which label).
     pub label: Option<String>,
-    /// Who caused the event.
+    /// Who caused the event. For people and logs only, like `label`.
     pub sender: Option<String>,
-    /// When the webhook received the delivery (RFC 3339, UTC).
+    /// When the webhook received the delivery (RFC 3339, UTC). For people
+    /// and logs only: the worker orders lands by GitHub's label events.
     pub received_at: String,
 }

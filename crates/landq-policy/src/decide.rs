@@ -136,21 +136,47 @@ pub enum Reason {
     MergeabilityUnknown,
 }
 
-/// Decides whether the pull request described by `facts` may land now.
+/// Decides whether the pull request described by `facts` may land now: each
+/// policy step adds the reasons it finds, in the order the pull request
+/// shows them.
 pub fn decide(facts: &Facts) -> Decision {
-    let pull = &facts.pull;
-    let mut reasons = Vec::new();
     let default_settings = Settings::default();
     let settings = facts.settings.as_ref().unwrap_or(&default_settings);
     let rules_file = settings.rules.as_str();
     let repair = is_repair(facts, rules_file);
+    let verdicts = Verdicts::of(&facts.pull, &facts.reviews, settings.allow_stale_approvals);
+    let mut reasons = Vec::new();
     if let Err(err) = &facts.settings
         && !repair
     {
         reasons.push(Reason::SettingsInvalid(err.clone()));
     }
+    requested(facts, settings, &mut reasons);
+    labeler_may_write(facts, settings, &mut reasons);
+    approved(&facts.pull, settings, &verdicts, &mut reasons);
+    let mut ownership = owners_approved(facts, rules_file, repair, &verdicts, &mut reasons);
+    if repair {
+        admin_approved_repair(facts, rules_file, &verdicts, &mut ownership, &mut reasons);
+    }
+    leaves_config_valid(facts, &mut reasons);
+    checks_passed(facts, settings, &mut reasons);
+    mergeable(&facts.pull, &mut reasons);
 
-    // 1. Open, ready, guarded, labeled.
+    if !reasons.is_empty() {
+        return Decision::Wait(reasons);
+    }
+    let pull = &facts.pull;
+    Decision::Land(Landing {
+        head_sha: pull.head_sha.clone(),
+        message: CommitMessage::squash(&pull.title, pull.number, &pull.body, &verdicts.approvers),
+        approvers: verdicts.approvers,
+        ownership,
+    })
+}
+
+/// Step 1: Open, ready, into a guarded branch, labelled.
+fn requested(facts: &Facts, settings: &Settings, reasons: &mut Vec<Reason>) {
+    let pull = &facts.pull;
     if pull.state != PullState::Open {
         reasons.push(Reason::NotOpen(pull.state));
     }
@@ -169,8 +195,10 @@ pub fn decide(facts: &Facts) -> Decision {
     if !pull.labels.contains(&settings.label) {
         reasons.push(Reason::LabelMissing(settings.label.clone()));
     }
+}
 
-    // 2. The labeler may write.
+/// Step 2: Whoever applied the label may write.
+fn labeler_may_write(facts: &Facts, settings: &Settings, reasons: &mut Vec<Reason>) {
     match &facts.labeler {
         None => reasons.push(Reason::LabelerUnknown(settings.label.clone())),
         Some(labeler) if labeler.permission < Permission::Write => {
@@ -182,9 +210,15 @@ pub fn decide(facts: &Facts) -> Decision {
         }
         Some(_) => {}
     }
+}
 
-    // 3. Approvals from others, on the head commit.
-    let verdicts = Verdicts::of(pull, &facts.reviews, settings.allow_stale_approvals);
+/// Step 3: Enough approvals from others on the head commit, and no block.
+fn approved(
+    pull: &PullRequest,
+    settings: &Settings,
+    verdicts: &Verdicts,
+    reasons: &mut Vec<Reason>,
+) {
     if verdicts.approvers.len() < settings.min_approvals {
         reasons.push(Reason::NeedsApprovals {
             have: verdicts.approvers.len(),
@@ -196,82 +230,112 @@ pub fn decide(facts: &Facts) -> Decision {
     if !verdicts.blocking.is_empty() {
         reasons.push(Reason::ChangesRequested(verdicts.blocking.clone()));
     }
+}
 
-    // 4. An owner's approval for every owned path, rules from the base.
+/// Step 4: An owner's approval for every owned path, by the base branch's rules
+/// (skipped when they are broken and this pull request repairs them).
+fn owners_approved(
+    facts: &Facts,
+    rules_file: &str,
+    repair: bool,
+    verdicts: &Verdicts,
+    reasons: &mut Vec<Reason>,
+) -> Vec<OwnerApproval> {
     let mut ownership = Vec::new();
-    match &facts.rules {
-        Err(_) if repair => {}
-        Err(errors) => reasons.push(Reason::RulesInvalid {
-            file: rules_file.to_owned(),
-            errors: errors.0.clone(),
-        }),
-        Ok(rules) => {
-            for path in facts.files.iter().flat_map(|f| f.paths()) {
-                let Some(rule) = rules.rule_for(path).filter(|r| !r.owners.is_empty()) else {
-                    continue;
-                };
-                match verdicts.owner_approval(facts, &rule.owners) {
-                    Some((approver, owner)) => ownership.push(OwnerApproval {
-                        path: path.to_owned(),
-                        line: rule.line,
-                        approver,
-                        owner,
-                    }),
-                    None => reasons.push(Reason::OwnerApprovalMissing {
-                        path: path.to_owned(),
-                        file: rules_file.to_owned(),
-                        line: rule.line,
-                        owners: rule.owners.clone(),
-                    }),
-                }
-            }
+    let rules = match &facts.rules {
+        Err(_) if repair => return ownership,
+        Err(errors) => {
+            reasons.push(Reason::RulesInvalid {
+                file: rules_file.to_owned(),
+                errors: errors.0.clone(),
+            });
+            return ownership;
+        }
+        Ok(rules) => rules,
+    };
+    for path in facts.files.iter().flat_map(|f| f.paths()) {
+        let Some(rule) = rules.rule_for(path).filter(|r| !r.owners.is_empty()) else {
+            continue;
+        };
+        match verdicts.owner_approval(facts, &rule.owners) {
+            Some((approver, owner)) => ownership.push(OwnerApproval {
+                path: path.to_owned(),
+                line: rule.line,
+                approver,
+                owner,
+            }),
+            None => reasons.push(Reason::OwnerApprovalMissing {
+                path: path.to_owned(),
+                file: rules_file.to_owned(),
+                line: rule.line,
+                owners: rule.owners.clone(),
+            }),
         }
     }
+    ownership
+}
 
-    if repair {
-        match verdicts.approvers.iter().find(|a| {
-            facts
-                .admins
-                .iter()
-                .any(|admin| admin.eq_ignore_ascii_case(a))
-        }) {
-            Some(admin) => {
-                ownership.extend(facts.files.iter().flat_map(|f| f.paths()).map(|path| {
-                    OwnerApproval {
+/// Step 4a: A repair of broken base files needs a repository admin's approval,
+/// recorded as the approval of every path (line 0).
+fn admin_approved_repair(
+    facts: &Facts,
+    rules_file: &str,
+    verdicts: &Verdicts,
+    ownership: &mut Vec<OwnerApproval>,
+    reasons: &mut Vec<Reason>,
+) {
+    let admin = verdicts.approvers.iter().find(|a| {
+        facts
+            .admins
+            .iter()
+            .any(|admin| admin.eq_ignore_ascii_case(a))
+    });
+    match admin {
+        Some(admin) => {
+            ownership.extend(
+                facts
+                    .files
+                    .iter()
+                    .flat_map(|f| f.paths())
+                    .map(|path| OwnerApproval {
                         path: path.to_owned(),
                         line: 0,
                         approver: admin.clone(),
                         owner: Owner::User(admin.clone()),
-                    }
-                }))
-            }
-            None => reasons.push(Reason::RepairNeedsAdmin {
-                files: broken_files(facts, rules_file),
-            }),
+                    }),
+            )
         }
+        None => reasons.push(Reason::RepairNeedsAdmin {
+            files: broken_files(facts, rules_file),
+        }),
     }
+}
 
-    // 4b. The pull request leaves the rules and settings valid.
-    if let Some(head) = &facts.head_config {
-        if let Err(err) = &head.settings {
-            reasons.push(Reason::SettingsWouldBreak(err.clone()));
-        }
-        if let Err(errors) = &head.rules {
-            reasons.push(Reason::RulesWouldBreak {
-                file: head.rules_path.clone(),
-                errors: errors.0.clone(),
-            });
-        }
+/// Step 4b: The pull request leaves the rules and settings valid.
+fn leaves_config_valid(facts: &Facts, reasons: &mut Vec<Reason>) {
+    let Some(head) = &facts.head_config else {
+        return;
+    };
+    if let Err(err) = &head.settings {
+        reasons.push(Reason::SettingsWouldBreak(err.clone()));
     }
+    if let Err(errors) = &head.rules {
+        reasons.push(Reason::RulesWouldBreak {
+            file: head.rules_path.clone(),
+            errors: errors.0.clone(),
+        });
+    }
+}
 
-    // 5. Required checks passed on the head commit.
+/// Step 5: Required checks passed on the head commit.
+fn checks_passed(facts: &Facts, settings: &Settings, reasons: &mut Vec<Reason>) {
     for name in &settings.required_checks {
-        match facts
+        let outcome = facts
             .checks
             .iter()
             .rfind(|c| &c.name == name)
-            .map(|c| &c.outcome)
-        {
+            .map(|c| &c.outcome);
+        match outcome {
             None => reasons.push(Reason::CheckMissing(name.clone())),
             Some(CheckOutcome::Pending) => reasons.push(Reason::CheckPending(name.clone())),
             Some(CheckOutcome::Failed(conclusion)) => reasons.push(Reason::CheckFailed {
@@ -281,24 +345,16 @@ pub fn decide(facts: &Facts) -> Decision {
             Some(CheckOutcome::Passed) => {}
         }
     }
+}
 
-    // 6. GitHub can merge it.
+/// Step 6: GitHub can merge it.
+fn mergeable(pull: &PullRequest, reasons: &mut Vec<Reason>) {
     match pull.mergeable {
         Some(true) => {}
         Some(false) => reasons.push(Reason::NotMergeable(pull.base.clone())),
         None if pull.state == PullState::Open => reasons.push(Reason::MergeabilityUnknown),
         None => {}
     }
-
-    if !reasons.is_empty() {
-        return Decision::Wait(reasons);
-    }
-    Decision::Land(Landing {
-        head_sha: pull.head_sha.clone(),
-        message: CommitMessage::squash(&pull.title, pull.number, &pull.body, &verdicts.approvers),
-        approvers: verdicts.approvers,
-        ownership,
-    })
 }
 
 /// Whether the base branch's rules or settings are broken and the pull

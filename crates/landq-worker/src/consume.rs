@@ -20,7 +20,8 @@ use landq_bus::{Bus, Received};
 use tokio::sync::watch;
 use tracing::Instrument;
 
-use crate::land::{Lander, Outcome, ProcessError};
+use crate::ProcessError;
+use crate::land::{Lander, Outcome};
 
 /// Failures after which a message is set aside, unless configured otherwise.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;

@@ -9,9 +9,11 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use landq_github::{CheckRunUpdate, GitHub, GitHubError, MergeOutcome, Repo};
+
+use crate::ProcessError;
 use landq_policy::feedback::{HEAD_KEPT_MOVING, Report, Standing, merge_refused, refusal_comment};
 use landq_policy::{Decision, Landing, PullState, Reason, decide};
-use landq_store::{EntryState, LandRecord, OwnerRecord, QueueEntry, Store, StoreError};
+use landq_store::{EntryState, LandRecord, OwnerRecord, QueueEntry, Store};
 
 use crate::bounded::Bounded;
 use crate::gather::{FileCache, Gathered, gather};
@@ -40,36 +42,6 @@ pub enum Outcome {
     Failed(Vec<String>),
     /// The pull request does not carry the land label (any more).
     NotRequested,
-}
-
-/// Why processing stopped early.
-#[derive(Debug, thiserror::Error)]
-pub enum ProcessError {
-    /// GitHub failed (retries are exhausted or it rate-limits).
-    #[error(transparent)]
-    GitHub(#[from] GitHubError),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl ProcessError {
-    /// Whether trying again can never help: GitHub says the pull request or
-    /// repository is not there (404, 410: deleted, renamed, transferred, or
-    /// the App lost access) or refuses the request as invalid (422), its
-    /// answer cannot be read, or the repository name is impossible.
-    pub fn is_permanent(&self) -> bool {
-        matches!(
-            self,
-            ProcessError::GitHub(
-                GitHubError::Status {
-                    status: 404 | 410 | 422,
-                    ..
-                } | GitHubError::Decode { .. }
-                    | GitHubError::Config(_)
-            )
-        )
-    }
 }
 
 /// Events naming more pull requests than this (a check suite on a commit
@@ -140,7 +112,7 @@ impl Lander {
             let pull = &gathered.facts.pull;
 
             if pull.state == PullState::Merged {
-                return self.merged_elsewhere(&client, &gathered, entry).await;
+                return self.finish_merged(&client, &gathered, entry).await;
             }
             if !pull.labels.contains(&gathered.label) || pull.state == PullState::Closed {
                 if entry.is_some() {
@@ -205,8 +177,10 @@ impl Lander {
         Ok(Outcome::Waiting(vec![HEAD_KEPT_MOVING.into()]))
     }
 
-    /// The pull request is merged: if landq was landing it, finish the record.
-    async fn merged_elsewhere(
+    /// The pull request is merged: if landq merged it (the entry says
+    /// `landing` or `landed` at this head), finish what a crash or a failed
+    /// call cut short; otherwise forget the entry.
+    async fn finish_merged(
         &self,
         client: &Repo,
         gathered: &Gathered,

@@ -17,6 +17,7 @@
 
 mod bounded;
 pub mod consume;
+mod error;
 pub mod gather;
 pub mod land;
 pub mod metrics;
@@ -30,6 +31,8 @@ use landq_github::GitHub;
 use landq_store::Store;
 use prometheus_client::registry::Registry;
 use tokio::sync::watch;
+
+pub use crate::error::ProcessError;
 
 use crate::consume::Consumers;
 use crate::land::Lander;

@@ -14,8 +14,8 @@ use landq_bus::{Bus, Envelope, Published};
 use landq_github::{GitHub, GitHubError, Repo};
 use landq_store::{EntryState, Store};
 
+use crate::ProcessError;
 use crate::gather::Listing;
-use crate::land::ProcessError;
 use landq_policy::settings::{DEFAULT_LABEL, SETTINGS_PATH, Settings};
 use tokio::sync::watch;
 

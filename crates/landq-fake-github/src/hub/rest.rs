@@ -63,7 +63,7 @@ pub(super) async fn serve(AxumState(hub): AxumState<Hub>, request: Request) -> R
     match &fault {
         Some(Fault::Status(status, headers)) => {
             hub.world().seen[seen].status = *status;
-            return crate::respond(*status, headers, &json!({"message": "injected fault"}));
+            return crate::stub::respond(*status, headers, &json!({"message": "injected fault"}));
         }
         Some(Fault::Before(action)) => action(&hub),
         _ => {}
