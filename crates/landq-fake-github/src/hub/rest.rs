@@ -213,9 +213,20 @@ impl Call<'_> {
 }
 
 impl Repo {
+    /// Routes a request under `/repos/{full}/` by resource.
     fn route(&mut self, full: &str, call: &Call<'_>, rest: &[&str], next_id: &mut u64) -> Answer {
-        let (query, body) = (call.query, call.body);
+        match rest.first().copied() {
+            Some("pulls") => self.pulls_route(full, call, rest),
+            Some("issues") => self.issues_route(call, rest, next_id),
+            Some("commits" | "statuses" | "check-runs") => self.checks_route(call, rest, next_id),
+            _ => self.contents_route(call, rest),
+        }
+    }
+
+    /// Pull requests: read, reviews, files, merge.
+    fn pulls_route(&mut self, full: &str, call: &Call<'_>, rest: &[&str]) -> Answer {
         let number = |n: &str| n.parse::<u64>().ok();
+        let body = call.body;
         match (call.method, rest) {
             ("GET", ["pulls", n]) => match number(n).filter(|n| self.pulls.contains_key(n)) {
                 Some(n) => (StatusCode::OK, self.pull_json(full, n)),
@@ -246,6 +257,15 @@ impl Repo {
                     None => not_found(),
                 }
             }
+            _ => not_found(),
+        }
+    }
+
+    /// Issues: label events, the labelled list, comments, label removal.
+    fn issues_route(&mut self, call: &Call<'_>, rest: &[&str], next_id: &mut u64) -> Answer {
+        let number = |n: &str| n.parse::<u64>().ok();
+        let (query, body) = (call.query, call.body);
+        match (call.method, rest) {
             ("GET", ["issues", n, "events"]) => {
                 let Some(pull) = number(n).and_then(|n| self.pulls.get(&n)) else {
                     return not_found();
@@ -294,6 +314,14 @@ impl Repo {
                     ),
                 )
             }
+            _ => not_found(),
+        }
+    }
+
+    /// Repository contents, blobs and collaborators' permissions.
+    fn contents_route(&mut self, call: &Call<'_>, rest: &[&str]) -> Answer {
+        let query = call.query;
+        match (call.method, rest) {
             ("GET", ["collaborators", login, "permission"]) => {
                 let role = self
                     .permissions
@@ -327,6 +355,15 @@ impl Repo {
                 ),
                 None => not_found(),
             },
+            _ => not_found(),
+        }
+    }
+
+    /// Commits' pull requests, check runs and statuses.
+    fn checks_route(&mut self, call: &Call<'_>, rest: &[&str], next_id: &mut u64) -> Answer {
+        let number = |n: &str| n.parse::<u64>().ok();
+        let body = call.body;
+        match (call.method, rest) {
             ("GET", ["commits", sha, "pulls"]) => {
                 let pulls: Vec<Value> = self.pulls.keys().copied().collect::<Vec<_>>().into_iter()
                     .filter(|n| head_sha(self, *n) == *sha)
