@@ -313,6 +313,7 @@ fn the_deployed_environment_is_what_the_binary_reads() {
     };
     let sources: String = [
         "crates/landq/src/main.rs",
+        "crates/landq/src/config.rs",
         "crates/landq/src/gcp.rs",
         "crates/landq/src/telemetry.rs",
         "Dockerfile",

@@ -139,7 +139,8 @@ async fn firewall_refuses_an_empty_range_list_and_a_refused_update() {
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
         format!(
-            "landq: error: {url}/meta lists no `hooks` ranges: refusing to deny every webhook\n"
+            "landq: error: cannot read GitHub's webhook ranges from {url}/meta: unexpected answer \
+             from GitHub to /meta: no `hooks` ranges listed: refusing to deny every webhook\n"
         )
     );
     assert_eq!(stub.count(BATCH), 0);

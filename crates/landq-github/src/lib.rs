@@ -13,6 +13,7 @@
 //! - reads: the facts of a pull request, for `landq-policy`'s `decide`.
 //! - [`merge`](Repo::merge): the guarded squash merge.
 //! - feedback: check runs or statuses, comments, the label's removal.
+//! - [`meta`]: GitHub's webhook ranges, without credentials.
 //! - [`GitHubError`]: what went wrong; [`retry`]: the one retry policy.
 
 #![deny(missing_docs)]
@@ -21,6 +22,7 @@ mod app;
 mod error;
 mod feedback;
 mod merge;
+pub mod meta;
 mod models;
 mod reads;
 pub mod retry;

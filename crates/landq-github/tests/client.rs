@@ -506,3 +506,33 @@ fn an_invalid_app_key_is_a_clear_configuration_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn githubs_webhook_ranges_are_read_without_credentials_and_checked() {
+    use landq_github::meta::hook_ranges;
+    let stub = Stub::default();
+    stub.on(
+        "GET /meta",
+        200,
+        json!({"hooks": ["192.30.252.0/22", "2a0a:a440::/29", "192.30.252.0/22"], "web": ["1.2.3.4/32"]}),
+    )
+    .on("GET /meta", 200, json!({"hooks": ["192.30.252.0"]}))
+    .on("GET /meta", 200, json!({"hooks": []}));
+    let url = stub.start().await;
+    assert_eq!(
+        hook_ranges(&url, &fast()).await.unwrap(),
+        ["192.30.252.0/22", "2a0a:a440::/29"]
+    );
+    let not_cidr = hook_ranges(&url, &fast()).await.unwrap_err().to_string();
+    assert!(
+        not_cidr.contains("`192.30.252.0` is not a CIDR range"),
+        "{not_cidr}"
+    );
+    let empty = hook_ranges(&url, &fast()).await.unwrap_err().to_string();
+    assert!(empty.contains("refusing to deny every webhook"), "{empty}");
+    let seen = stub.seen.lock().unwrap();
+    assert!(
+        seen.iter().all(|(_, auth, _)| auth.is_none()),
+        "no credentials sent"
+    );
+}

@@ -12,14 +12,24 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use ipnet::IpNet;
+use landq_github::GitHubError;
+use landq_github::meta::hook_ranges;
+use landq_github::retry::RetryPolicy;
 
 use crate::AppState;
+
+/// GitHub's webhook ranges from its `/meta`, parsed.
+async fn github_ranges(api_url: &str) -> Result<Vec<IpNet>, GitHubError> {
+    let ranges = hook_ranges(api_url, &RetryPolicy::default()).await?;
+    Ok(ranges.iter().filter_map(|r| r.parse().ok()).collect())
+}
 
 /// GitHub's webhook ranges, replaced as they are refreshed.
 #[derive(Clone, Debug)]
@@ -41,6 +51,30 @@ impl SourceGuard {
     /// Replaces the ranges (a refresh from GitHub's meta).
     pub fn set(&self, ranges: Vec<IpNet>) {
         *self.ranges.write().unwrap_or_else(|e| e.into_inner()) = ranges;
+    }
+
+    /// A guard admitting the webhook ranges the GitHub at `api_url`
+    /// publishes now (its `/meta`).
+    pub async fn from_github(api_url: &str, hops: usize) -> Result<SourceGuard, GitHubError> {
+        Ok(SourceGuard::new(github_ranges(api_url).await?, hops))
+    }
+
+    /// Refreshes the ranges from `api_url` every `every`, for as long as the
+    /// runtime runs; a failed refresh keeps the ranges the guard has.
+    pub fn keep_fresh(&self, api_url: String, every: Duration) {
+        let guard = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                match github_ranges(&api_url).await {
+                    Ok(ranges) => guard.set(ranges),
+                    Err(err) => tracing::warn!(
+                        error = %err,
+                        "cannot refresh GitHub's webhook ranges; keeping the current ones"
+                    ),
+                }
+            }
+        });
     }
 
     /// The client address, from `X-Forwarded-For` or else the peer.

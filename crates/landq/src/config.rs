@@ -1,6 +1,8 @@
-//! Configuration shared by the server commands: the bus and the webhook
-//! secret. Every flag has a `LANDQ_*` environment variable; everything is
+//! The commands' argument types (clap), each turned into the value it
+//! configures: the bus, the store, the secret, GitHub's credentials, the
+//! worker. Every flag has a `LANDQ_*` environment variable; everything is
 //! validated before anything starts, with a message that says what to set.
+//! Nothing here starts a task: the commands wire.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,10 +15,8 @@ use landq_bus::embedded::{self, EmbeddedBus};
 use landq_bus::pubsub::{PubSubBus, PubSubConfig};
 use landq_webhook::WebhookSecret;
 
-/// The value of environment variable `name`, unless it is unset or empty.
-pub fn env_value(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
+use crate::env::env_value;
+use crate::gcp::secret_value;
 
 /// Which bus to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -127,7 +127,7 @@ pub struct SecretArgs {
 impl SecretArgs {
     /// Reads and validates the secret.
     pub fn load(&self) -> anyhow::Result<WebhookSecret> {
-        let from_env = env_value("LANDQ_WEBHOOK_SECRET");
+        let from_env = secret_value("LANDQ_WEBHOOK_SECRET", "LANDQ_WEBHOOK_SECRET_VERSION")?;
         let secret = match (from_env, &self.webhook_secret_file) {
             (Some(_), Some(_)) => {
                 bail!("both LANDQ_WEBHOOK_SECRET and LANDQ_WEBHOOK_SECRET_FILE are set: keep one")
@@ -211,8 +211,15 @@ impl GitHubArgs {
     /// answered within [`CREDENTIALS_CHECK`]): a token or App
     /// key that GitHub refuses (401) stops landq at start-up with the
     /// reason; an unreachable GitHub is only a warning (the worker retries).
-    pub async fn verified_client(&self) -> anyhow::Result<landq_github::GitHub> {
-        let github = self.client()?;
+    pub async fn verified_client(
+        &self,
+        auth: landq_github::Auth,
+    ) -> anyhow::Result<landq_github::GitHub> {
+        let github = landq_github::GitHub::new(
+            &self.api.api_url,
+            auth,
+            landq_github::retry::RetryPolicy::default(),
+        )?;
         let checked = tokio::time::timeout(CREDENTIALS_CHECK, github.identity()).await;
         let Ok(checked) = checked else {
             tracing::warn!(api = %self.api.api_url, "GitHub did not answer the credentials check in time");
@@ -241,13 +248,17 @@ impl GitHubArgs {
         Ok(github)
     }
 
-    /// Builds the client; secrets come only from the environment or files:
+    /// The credentials, from the environment or files only:
     /// `LANDQ_GITHUB_TOKEN` (trials) or an App id with `LANDQ_GITHUB_APP_KEY`
-    /// or `LANDQ_GITHUB_APP_KEY_FILE`.
-    pub fn client(&self) -> anyhow::Result<landq_github::GitHub> {
+    /// (or its Secret Manager `_VERSION`) or `LANDQ_GITHUB_APP_KEY_FILE`.
+    /// Blocking (Secret Manager): call before the runtime starts.
+    pub fn auth(&self) -> anyhow::Result<landq_github::Auth> {
         use landq_github::Auth;
         let token = env_value("LANDQ_GITHUB_TOKEN");
-        let key = env_value("LANDQ_GITHUB_APP_KEY");
+        let key = match self.app_id {
+            Some(_) => secret_value("LANDQ_GITHUB_APP_KEY", "LANDQ_GITHUB_APP_KEY_VERSION")?,
+            None => None,
+        };
         let auth = match (token, self.app_id) {
             (Some(_), Some(_)) => {
                 bail!("both LANDQ_GITHUB_TOKEN and LANDQ_GITHUB_APP_ID are set: keep one")
@@ -277,11 +288,7 @@ impl GitHubArgs {
                  App), or LANDQ_GITHUB_TOKEN (a token, for trials)"
             ),
         };
-        Ok(landq_github::GitHub::new(
-            &self.api.api_url,
-            auth,
-            landq_github::retry::RetryPolicy::default(),
-        )?)
+        Ok(auth)
     }
 }
 
@@ -404,42 +411,22 @@ pub struct SourceArgs {
 
 impl SourceArgs {
     /// The guard with the current ranges of `github`, or `None` when not
-    /// asked for. Blocking: call before the runtime starts.
-    pub fn guard(&self, github: &GitHubApi) -> anyhow::Result<Option<landq_webhook::SourceGuard>> {
+    /// asked for.
+    pub async fn guard(
+        &self,
+        github: &GitHubApi,
+    ) -> anyhow::Result<Option<landq_webhook::SourceGuard>> {
         if !self.github_hooks_only {
             return Ok(None);
         }
-        let ranges = fetch_ranges(&github.api_url)
+        let guard = landq_webhook::SourceGuard::from_github(&github.api_url, self.forwarded_hops)
+            .await
             .context("--github-hooks-only needs GitHub's webhook ranges")?;
-        Ok(Some(landq_webhook::SourceGuard::new(
-            ranges,
-            self.forwarded_hops,
-        )))
+        Ok(Some(guard))
     }
 
-    /// Refreshes `guard`'s ranges periodically; a failed refresh keeps the
-    /// ranges it has.
-    pub fn spawn_refresh(&self, github: &GitHubApi, guard: &Option<landq_webhook::SourceGuard>) {
-        let Some(guard) = guard.clone() else { return };
-        let every = Duration::from_secs(self.github_hooks_refresh);
-        let api = github.api_url.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                let api = api.clone();
-                match tokio::task::spawn_blocking(move || fetch_ranges(&api)).await {
-                    Ok(Ok(ranges)) => guard.set(ranges),
-                    Ok(Err(err)) => {
-                        tracing::warn!(error = %format!("{err:#}"), "cannot refresh GitHub's webhook ranges; keeping the current ones")
-                    }
-                    Err(err) => tracing::warn!(error = %err, "webhook range refresh panicked"),
-                }
-            }
-        });
+    /// How often the guard's ranges are refreshed.
+    pub fn refresh_every(&self) -> Duration {
+        Duration::from_secs(self.github_hooks_refresh)
     }
-}
-
-fn fetch_ranges(api: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
-    use crate::commands::firewall::{hook_ranges, parse_range};
-    hook_ranges(api)?.iter().map(|r| parse_range(r)).collect()
 }

@@ -1,5 +1,6 @@
 //! The little of Google Cloud the binary talks to directly: an access token,
-//! Secret Manager reads at start-up, and the App Engine firewall.
+//! Secret Manager reads by the commands that need a secret, and the App
+//! Engine firewall.
 //!
 //! Endpoints can be pointed elsewhere (tests use loopback fakes):
 //! `LANDQ_SECRET_MANAGER_URL`, `LANDQ_APPENGINE_API_URL`, and the metadata
@@ -11,14 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use reqwest::blocking::Client;
 use serde::Deserialize;
 
-use crate::config::env_value;
-
-/// Secret Manager versions that fill a secret variable at start-up:
-/// `(version variable, secret variable)`.
-pub const SECRET_VERSIONS: [(&str, &str); 2] = [
-    ("LANDQ_WEBHOOK_SECRET_VERSION", "LANDQ_WEBHOOK_SECRET"),
-    ("LANDQ_GITHUB_APP_KEY_VERSION", "LANDQ_GITHUB_APP_KEY"),
-];
+use crate::env::env_value;
 
 /// The blocking HTTP client for start-up and one-shot commands (30 s timeout).
 pub fn http_client() -> anyhow::Result<Client> {
@@ -85,28 +79,22 @@ pub fn read_secret(http: &Client, token: &str, version: &str) -> anyhow::Result<
     String::from_utf8(bytes).context("the secret is not UTF-8 text")
 }
 
-/// For each `*_VERSION` variable set, reads that secret version into its
-/// secret variable, before anything else starts. Values never reach logs.
-pub fn resolve_secret_versions() -> anyhow::Result<()> {
-    let wanted: Vec<(&str, String)> = SECRET_VERSIONS
-        .iter()
-        .filter_map(|(version, secret)| env_value(version).map(|v| (*secret, v)))
-        .collect();
-    if wanted.is_empty() {
-        return Ok(());
-    }
-    let http = http_client()?;
-    let token = access_token(&http)?;
-    for (secret, version) in wanted {
-        if env_value(secret).is_some() {
-            bail!("both {secret} and {secret}_VERSION are set: keep one");
+/// Secret `name` (e.g. `LANDQ_GITHUB_APP_KEY`): the variable itself, or the
+/// Secret Manager version variable `version_name` names, read now. Only the
+/// commands that need a secret ask for it; it is passed on as a value and
+/// never written back to the environment or a log.
+pub fn secret_value(name: &str, version_name: &str) -> anyhow::Result<Option<String>> {
+    match (env_value(name), env_value(version_name)) {
+        (Some(_), Some(_)) => bail!("both {name} and {version_name} are set: keep one"),
+        (Some(value), None) => Ok(Some(value)),
+        (None, Some(version)) => {
+            let http = http_client()?;
+            let token = access_token(&http)?;
+            let value = read_secret(&http, &token, &version)?;
+            Ok(Some(value.trim_end_matches(['\n', '\r']).to_owned()))
         }
-        let value = read_secret(&http, &token, &version)?;
-        let value = value.trim_end_matches(['\n', '\r']);
-        // SAFETY: called from `main` before any other thread exists.
-        unsafe { std::env::set_var(secret, value) };
+        (None, None) => Ok(None),
     }
-    Ok(())
 }
 
 /// One App Engine firewall rule, as the Admin API spells it.

@@ -5,6 +5,7 @@
 
 mod commands;
 mod config;
+mod env;
 mod gcp;
 mod git;
 mod telemetry;
@@ -36,11 +37,6 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Secrets kept in Secret Manager are read before any thread starts.
-    if let Err(err) = gcp::resolve_secret_versions() {
-        eprintln!("landq: error: {err:#}");
-        return ExitCode::FAILURE;
-    }
     let stdout = io::stdout();
     let outcome = match cli.command {
         Command::Check(args) => commands::check::run(&args, &mut stdout.lock()),

@@ -6,11 +6,11 @@
 //! GitHub adds never renumbers the others. A deny-all rule sits just above
 //! the default rule, and `--apply` turns the default rule itself to deny.
 
-use std::collections::BTreeSet;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
-use serde::Deserialize;
+use anyhow::Context;
+use landq_github::meta::hook_ranges;
+use landq_github::retry::RetryPolicy;
 use sha2::{Digest, Sha256};
 
 use crate::config::GitHubApi;
@@ -42,7 +42,14 @@ enum Format {
 
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let ranges = hook_ranges(&args.github.api_url)?;
+    let ranges = tokio::runtime::Runtime::new()?
+        .block_on(hook_ranges(&args.github.api_url, &RetryPolicy::default()))
+        .with_context(|| {
+            format!(
+                "cannot read GitHub's webhook ranges from {}/meta",
+                args.github.api_url
+            )
+        })?;
     let rules = rules(&ranges);
     match (&args.apply, args.format) {
         (Some(project), _) => {
@@ -59,43 +66,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         ),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// GitHub's webhook source ranges (IPv4 and IPv6), sorted and deduplicated.
-pub fn hook_ranges(api_url: &str) -> anyhow::Result<Vec<String>> {
-    #[derive(Deserialize)]
-    struct Meta {
-        hooks: Option<Vec<String>>,
-    }
-    let url = format!("{}/meta", api_url.trim_end_matches('/'));
-    let answer = gcp::http_client()?
-        .get(&url)
-        .header("accept", "application/vnd.github+json")
-        .header("user-agent", "landq")
-        .send()
-        .with_context(|| format!("cannot fetch {url}"))?;
-    let status = answer.status();
-    if !status.is_success() {
-        bail!("{url} answered {status}");
-    }
-    let meta: Meta = answer
-        .json()
-        .with_context(|| format!("{url} is not GitHub's meta"))?;
-    let ranges: BTreeSet<String> = meta.hooks.unwrap_or_default().into_iter().collect();
-    if ranges.is_empty() {
-        bail!("{url} lists no `hooks` ranges: refusing to deny every webhook");
-    }
-    for range in &ranges {
-        parse_range(range)?;
-    }
-    Ok(ranges.into_iter().collect())
-}
-
-/// `range` as a CIDR network (IPv4 or IPv6).
-pub fn parse_range(range: &str) -> anyhow::Result<ipnet::IpNet> {
-    range
-        .parse()
-        .with_context(|| format!("`{range}` is not a CIDR range"))
 }
 
 /// The priority of `range`: stable whatever other ranges exist.
@@ -162,14 +132,5 @@ mod tests {
             .collect();
         assert_eq!(last, [(DENY_ALL, "DENY", "*"), (DEFAULT_RULE, "DENY", "*")]);
         assert!(rules[0].priority < DENY_ALL);
-    }
-
-    #[test]
-    fn only_cidr_ranges_pass() {
-        assert!(parse_range("192.30.252.0/22").is_ok());
-        assert!(parse_range("2a0a:a440::/29").is_ok());
-        for bad in ["192.30.252.0", "192.30.252.0/33", "example.com/8", "::/129"] {
-            assert!(parse_range(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -36,11 +36,12 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let secret = args.secret.load()?;
     let address = args.listen.address(3000)?;
-    let guard = args.source.guard(&args.github.api)?;
+    let auth = args.github.auth()?;
     tokio::runtime::Runtime::new()?.block_on(async {
         // octocrab needs a runtime; nothing is opened before this validates.
         telemetry::init();
-        let github = Arc::new(args.github.verified_client().await?);
+        let guard = args.source.guard(&args.github.api).await?;
+        let github = Arc::new(args.github.verified_client(auth).await?);
         let bus = args.bus.open(true).await?;
         let store = args.store.open(&args.bus.data_dir).await?;
         let listener = tokio::net::TcpListener::bind(address)
@@ -62,8 +63,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         );
         let worker = tokio::spawn(worker.run(stopped));
         let mut state = landq_webhook::AppState::with_registry(bus, secret, registry);
-        state.source = guard.clone();
-        args.source.spawn_refresh(&args.github.api, &guard);
+        if let Some(guard) = &guard {
+            guard.keep_fresh(args.github.api.api_url.clone(), args.source.refresh_every());
+        }
+        state.source = guard;
         landq_webhook::run(listener, state, telemetry::shutdown_signal()).await?;
         let _ = stop.send(true);
         worker.await?;

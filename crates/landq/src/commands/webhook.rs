@@ -30,9 +30,9 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let secret = args.secret.load()?;
     let address = args.listen.address(3000)?;
-    let guard = args.source.guard(&args.github)?;
     telemetry::init();
     tokio::runtime::Runtime::new()?.block_on(async {
+        let guard = args.source.guard(&args.github).await?;
         let bus = args.bus.open(false).await?;
         let listener = tokio::net::TcpListener::bind(address)
             .await
@@ -43,8 +43,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             "landq webhook listening: POST /webhook, GET /healthz /readyz /metrics"
         );
         let mut state = landq_webhook::AppState::new(bus, secret);
-        state.source = guard.clone();
-        args.source.spawn_refresh(&args.github, &guard);
+        if let Some(guard) = &guard {
+            guard.keep_fresh(args.github.api_url.clone(), args.source.refresh_every());
+        }
+        state.source = guard;
         landq_webhook::run(listener, state, telemetry::shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)

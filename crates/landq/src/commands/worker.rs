@@ -26,10 +26,11 @@ pub struct Args {
 
 /// Runs the command until SIGTERM.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let auth = args.github.auth()?;
     tokio::runtime::Runtime::new()?.block_on(async {
         // octocrab needs a runtime; nothing is opened before this validates.
         telemetry::init();
-        let github = Arc::new(args.github.verified_client().await?);
+        let github = Arc::new(args.github.verified_client(auth).await?);
         let bus = args.bus.open(true).await?;
         let store = args.store.open(&args.bus.data_dir).await?;
         tracing::info!(bus = %args.bus.describe(), consumers = args.worker.consumers, "landq worker started");
