@@ -22,12 +22,12 @@ use std::path::{Path, PathBuf};
 use std::pin::pin;
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::{Bus, BusError, Envelope, Handle, Published, Received};
+use crate::{Bus, BusError, Clock, Envelope, Handle, Published, Received};
 
 /// The database file inside the data directory.
 pub const FILE_NAME: &str = "bus.sqlite3";
@@ -90,6 +90,7 @@ pub struct EmbeddedBus {
     ops: mpsc::UnboundedSender<Op>,
     wake: Arc<Notify>,
     lease: Duration,
+    clock: Clock,
     /// Dropping the last clone stops the checkpointer thread.
     _checkpointer: Arc<std::sync::mpsc::Sender<()>>,
 }
@@ -183,14 +184,18 @@ impl EmbeddedBus {
                 conn.execute_batch(add)?;
             }
         }
-        release_leases_of_dead_processes(&conn)?;
+        let clock = Clock::system();
+        release_leases_of_dead_processes(&conn, clock.now_ms())?;
         let checkpoints = Connection::open(&path)?;
         checkpoints.busy_timeout(Duration::from_secs(5))?;
 
         let (ops, rx) = mpsc::unbounded_channel();
-        spawn("landq-bus-writer", move || {
-            Writer { conn, pruned_ms: 0 }.run(rx)
-        })?;
+        let writer = Writer {
+            conn,
+            pruned_ms: 0,
+            clock: clock.clone(),
+        };
+        spawn("landq-bus-writer", move || writer.run(rx))?;
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         spawn("landq-bus-checkpoint", move || {
             checkpoint_until(checkpoints, stopped)
@@ -199,6 +204,7 @@ impl EmbeddedBus {
             ops,
             wake: Arc::new(Notify::new()),
             lease,
+            clock,
             _checkpointer: Arc::new(stop),
         })
     }
@@ -223,7 +229,7 @@ fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> Result<(), BusErro
 /// once, instead of after their lease: a `landq serve` killed and started
 /// again picks up where it was. Where processes cannot be looked up (no
 /// `/proc`), or a process id was reused, the lease runs out as usual.
-fn release_leases_of_dead_processes(conn: &Connection) -> Result<(), BusError> {
+fn release_leases_of_dead_processes(conn: &Connection, now: i64) -> Result<(), BusError> {
     let procfs = Path::new("/proc/self");
     if !procfs.exists() {
         return Ok(());
@@ -232,7 +238,7 @@ fn release_leases_of_dead_processes(conn: &Connection) -> Result<(), BusError> {
         "SELECT DISTINCT owner FROM messages WHERE leased_until_ms > ?1 AND owner IS NOT NULL",
     )?;
     let dead: Vec<i64> = owners
-        .query_map([now_ms()], |row| row.get::<_, i64>(0))?
+        .query_map([now], |row| row.get::<_, i64>(0))?
         .filter_map(Result::ok)
         .filter(|pid| *pid != i64::from(std::process::id()))
         .filter(|pid| !Path::new(&format!("/proc/{pid}")).exists())
@@ -311,7 +317,11 @@ impl Bus for EmbeddedBus {
                 }
                 Taken::Empty { next_expiry_ms } => {
                     let wait = next_expiry_ms
-                        .map(|at| Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)))
+                        .map(|at| {
+                            Duration::from_millis(
+                                u64::try_from(at - self.clock.now_ms()).unwrap_or(0),
+                            )
+                        })
                         .map_or(POLL, |until| until.clamp(Duration::from_millis(1), POLL));
                     tokio::select! {
                         _ = woken => {}
@@ -394,6 +404,7 @@ impl Lease {
 struct Writer {
     conn: Connection,
     pruned_ms: i64,
+    clock: Clock,
 }
 
 impl Writer {
@@ -413,7 +424,7 @@ impl Writer {
 
     /// Applies every operation in one transaction; answers after the commit.
     fn apply(&mut self, batch: &mut Vec<Op>) {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let prune = now - self.pruned_ms > 600_000;
         let mut done = Vec::with_capacity(batch.len());
         let outcome = (|| -> Result<(), rusqlite::Error> {
@@ -676,11 +687,4 @@ fn existing(data_dir: &Path, flags: OpenFlags) -> Result<Connection, BusError> {
     let conn = Connection::open_with_flags(&path, flags)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     Ok(conn)
-}
-
-fn now_ms() -> i64 {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }

@@ -19,12 +19,14 @@
 
 #![deny(missing_docs)]
 
+pub mod clock;
 pub mod embedded;
 pub mod envelope;
 pub mod pubsub;
 
 use std::fmt;
 
+pub use clock::Clock;
 pub use envelope::Envelope;
 
 /// What happened to a publish.

@@ -119,12 +119,27 @@ async fn embedded_holds_back_a_repository_while_its_head_is_leased() {
     assert_eq!(receive(&bus).await.envelope.prs, [2]);
 }
 
+/// Moves tokio's clock (and so the bus's) `by` at once, then lets it run.
+async fn pass(by: Duration) {
+    tokio::time::pause();
+    tokio::time::advance(by).await;
+    tokio::time::resume();
+}
+
 #[tokio::test]
 async fn embedded_redelivers_when_a_lease_runs_out() {
-    let (_dir, bus) = embedded(Duration::from_millis(100));
+    let (_dir, bus) = embedded(Duration::from_secs(60));
     bus.publish(&envelope("l-1", "acme/a", 1)).await.unwrap();
     let first = receive(&bus).await;
     std::mem::forget(first); // a consumer that died without acking
+    pass(Duration::from_secs(59)).await;
+    assert!(
+        timeout(Duration::from_millis(300), bus.receive())
+            .await
+            .is_err(),
+        "still leased"
+    );
+    pass(Duration::from_secs(1)).await;
     let again = receive(&bus).await;
     assert_eq!(
         (again.envelope.delivery.as_str(), again.attempt),
@@ -135,9 +150,10 @@ async fn embedded_redelivers_when_a_lease_runs_out() {
 
 #[tokio::test]
 async fn embedded_ack_of_an_expired_lease_does_not_drop_the_redelivery() {
-    let (_dir, bus) = embedded(Duration::from_millis(50));
+    let (_dir, bus) = embedded(Duration::from_secs(60));
     bus.publish(&envelope("x-1", "acme/a", 1)).await.unwrap();
     let stale = receive(&bus).await;
+    pass(Duration::from_secs(61)).await;
     let fresh = receive(&bus).await; // the lease ran out; redelivered
     stale.ack().await.unwrap(); // too late: must not remove `fresh`
     assert_eq!(landq_bus::embedded::list(_dir.path()).unwrap().len(), 1);

@@ -139,6 +139,8 @@ pub(crate) fn rate_limit_wait(answer: &Answer) -> Option<Duration> {
     if header("x-ratelimit-remaining") == Some("0")
         && let Some(reset) = header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok())
     {
+        // GitHub's reset is an absolute time on GitHub's clock: compare it
+        // with this machine's wall clock, not landq's (test-movable) one.
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()

@@ -27,14 +27,14 @@ pub mod source;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use landq_bus::{Bus, Published};
+use landq_bus::{Bus, Clock, Published};
 use prometheus_client::registry::Registry;
 use tracing::Instrument;
 
@@ -57,6 +57,8 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     /// When set, only GitHub's webhook ranges may deliver.
     pub source: Option<SourceGuard>,
+    /// When deliveries arrive (the envelope's `received_at`).
+    pub clock: Clock,
     /// Permits to read a body not yet authenticated (see
     /// [`extract::MAX_UNVERIFIED_BODIES`]).
     pub bodies: Arc<tokio::sync::Semaphore>,
@@ -78,6 +80,7 @@ impl AppState {
             metrics,
             registry: Arc::new(registry),
             source: None,
+            clock: Clock::system(),
             bodies: Arc::new(tokio::sync::Semaphore::new(extract::MAX_UNVERIFIED_BODIES)),
         }
     }
@@ -133,7 +136,7 @@ async fn handle(state: AppState, delivery: Delivery) -> Response {
         state.metrics.delivery(event, "ignored");
         return (StatusCode::OK, "pong\n").into_response();
     }
-    let received_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let received_at = humantime::format_rfc3339_seconds(state.clock.now()).to_string();
     let envelope = match payload::reduce(event, &delivery.id, &delivery.body, received_at) {
         Ok(Reduced::Keep(envelope)) => envelope,
         Ok(Reduced::Ignore(why)) => {

@@ -80,7 +80,7 @@ fn main() {
         let bus: Arc<dyn Bus> = Arc::new(EmbeddedBus::open(dir.path(), embedded::DEFAULT_LEASE).unwrap());
         let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
         let github = Arc::new(GitHub::new(hub.url(), Auth::Token("t".to_owned().into()), RetryPolicy::default()).unwrap());
-        let lander = Arc::new(Lander::new(github, store.clone(), WorkerMetrics::unregistered()));
+        let lander = Arc::new(Lander::new(github, store.clone(), WorkerMetrics::unregistered(), landq_bus::Clock::system()));
         let (_stop, stopped) = tokio::sync::watch::channel(false);
         tokio::spawn(landq_worker::consume::run(lander, bus.clone(), landq_worker::consume::Consumers { count: 4, max_attempts: landq_worker::consume::DEFAULT_MAX_ATTEMPTS }, stopped));
 

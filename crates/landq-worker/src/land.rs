@@ -6,8 +6,8 @@
 //! died after the merge call) is recorded as landed, not merged again.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
+use landq_bus::Clock;
 use landq_github::{CheckRunUpdate, GitHub, GitHubError, MergeOutcome, Repo};
 
 use crate::ProcessError;
@@ -58,17 +58,26 @@ pub struct Lander {
     /// as the state changes (App auth).
     check_runs: Bounded<(String, String), u64>,
     metrics: WorkerMetrics,
+    /// Timestamps of entries and records, and the metrics' durations.
+    clock: Clock,
 }
 
 impl Lander {
-    /// A lander acting through `github`, remembering in `store`.
-    pub fn new(github: Arc<GitHub>, store: Arc<dyn Store>, metrics: WorkerMetrics) -> Lander {
+    /// A lander acting through `github`, remembering in `store`, telling
+    /// time by `clock`.
+    pub fn new(
+        github: Arc<GitHub>,
+        store: Arc<dyn Store>,
+        metrics: WorkerMetrics,
+        clock: Clock,
+    ) -> Lander {
         Lander {
             github,
             store,
             files: FileCache::default(),
             check_runs: Bounded::new(MAX_CHECK_RUNS),
             metrics,
+            clock,
         }
     }
 
@@ -120,7 +129,8 @@ impl Lander {
                 }
                 return Ok(Outcome::NotRequested);
             }
-            let mut entry = entry.unwrap_or_else(|| new_entry(repo, &gathered));
+            let mut entry =
+                entry.unwrap_or_else(|| new_entry(repo, &gathered, self.clock.now_ms()));
 
             match decide(&gathered.facts) {
                 Decision::Wait(reasons) if reasons.iter().any(refuses) => {
@@ -133,7 +143,7 @@ impl Lander {
                     entry.state = EntryState::Waiting;
                     entry.reasons = text.clone();
                     entry.head_sha = Some(pull.head_sha.clone());
-                    entry.updated_at_ms = now_ms();
+                    entry.updated_at_ms = self.clock.now_ms();
                     self.store.put_entry(&entry).await?;
                     self.feedback(&client, &pull.head_sha, Report::waiting(&text))
                         .await?;
@@ -143,10 +153,10 @@ impl Lander {
                     entry.state = EntryState::Landing;
                     entry.head_sha = Some(landing.head_sha.clone());
                     entry.attempts += 1;
-                    entry.updated_at_ms = now_ms();
+                    entry.updated_at_ms = self.clock.now_ms();
                     self.store.put_entry(&entry).await?;
                     self.metrics
-                        .queue_wait(seconds_since(entry.requested_at_ms));
+                        .queue_wait(self.clock.since(entry.requested_at_ms).as_secs_f64());
                     let message = &landing.message;
                     match client
                         .merge(pr, &landing.head_sha, &message.title, &message.body)
@@ -238,9 +248,10 @@ impl Lander {
             let mut landed = entry.clone();
             landed.state = EntryState::Landed;
             landed.reasons = vec![format!("landed as {sha}")];
-            landed.updated_at_ms = now_ms();
+            landed.updated_at_ms = self.clock.now_ms();
             self.store.put_entry(&landed).await?;
-            self.metrics.landed(seconds_since(entry.requested_at_ms));
+            self.metrics
+                .landed(self.clock.since(entry.requested_at_ms).as_secs_f64());
         }
         self.store
             .record_land(&LandRecord {
@@ -263,7 +274,7 @@ impl Lander {
                     .collect(),
                 rules_sha: gathered.rules_sha.clone(),
                 requested_at_ms: entry.requested_at_ms,
-                landed_at_ms: now_ms(),
+                landed_at_ms: self.clock.now_ms(),
             })
             .await?;
         self.feedback(client, &landing.head_sha, Report::landed(sha))
@@ -344,9 +355,8 @@ fn decide_ignoring_state(gathered: &Gathered) -> Option<Landing> {
     }
 }
 
-fn new_entry(repo: &str, gathered: &Gathered) -> QueueEntry {
+fn new_entry(repo: &str, gathered: &Gathered, now: i64) -> QueueEntry {
     let pull = &gathered.facts.pull;
-    let now = now_ms();
     QueueEntry {
         repo: repo.to_owned(),
         pr: pull.number,
@@ -369,15 +379,4 @@ fn new_entry(repo: &str, gathered: &Gathered) -> QueueEntry {
 
 fn texts(reasons: &[Reason]) -> Vec<String> {
     reasons.iter().map(Reason::to_string).collect()
-}
-
-fn seconds_since(ms: i64) -> f64 {
-    (now_ms() - ms).max(0) as f64 / 1000.0
-}
-
-fn now_ms() -> i64 {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }

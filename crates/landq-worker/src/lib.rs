@@ -26,7 +26,7 @@ pub mod reconcile;
 use std::sync::Arc;
 use std::time::Duration;
 
-use landq_bus::Bus;
+use landq_bus::{Bus, Clock};
 use landq_github::GitHub;
 use landq_store::Store;
 use prometheus_client::registry::Registry;
@@ -37,7 +37,7 @@ pub use crate::error::ProcessError;
 use crate::consume::Consumers;
 use crate::land::Lander;
 use crate::metrics::WorkerMetrics;
-use crate::reconcile::Repositories;
+use crate::reconcile::{Reconcile, Repositories};
 
 /// How the worker runs.
 #[derive(Clone, Debug)]
@@ -59,6 +59,7 @@ pub struct Worker {
     bus: Arc<dyn Bus>,
     store: Arc<dyn Store>,
     config: Config,
+    clock: Clock,
 }
 
 impl Worker {
@@ -72,13 +73,20 @@ impl Worker {
         registry: &mut Registry,
     ) -> Worker {
         let metrics = WorkerMetrics::register(registry);
-        let lander = Arc::new(Lander::new(github.clone(), store.clone(), metrics));
+        let clock = Clock::system();
+        let lander = Arc::new(Lander::new(
+            github.clone(),
+            store.clone(),
+            metrics,
+            clock.clone(),
+        ));
         Worker {
             lander,
             github,
             bus,
             store,
             config,
+            clock,
         }
     }
 
@@ -86,14 +94,14 @@ impl Worker {
     /// in hand, the reconcile its pass.
     pub async fn run(self, stop: watch::Receiver<bool>) {
         let reconcile = self.repositories().map(|(repositories, every)| {
-            tokio::spawn(reconcile::run(
-                self.github.clone(),
-                self.bus.clone(),
-                self.store.clone(),
+            let pass = Reconcile {
+                github: self.github.clone(),
+                bus: self.bus.clone(),
+                store: self.store.clone(),
                 repositories,
-                every,
-                stop.clone(),
-            ))
+                clock: self.clock.clone(),
+            };
+            tokio::spawn(pass.run(every, stop.clone()))
         });
         consume::run(self.lander, self.bus, self.config.consumers, stop).await;
         if let Some(reconcile) = reconcile {

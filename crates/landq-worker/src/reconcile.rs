@@ -8,9 +8,9 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use landq_bus::{Bus, Envelope, Published};
+use landq_bus::{Bus, Clock, Envelope, Published};
 use landq_github::{GitHub, GitHubError, Repo};
 use landq_store::{EntryState, Store};
 
@@ -31,78 +31,83 @@ pub enum Repositories {
     Listed(Vec<String>),
 }
 
-/// Runs a pass every `interval` until `stop` turns true.
-pub async fn run(
-    github: Arc<GitHub>,
-    bus: Arc<dyn Bus>,
-    store: Arc<dyn Store>,
-    repositories: Repositories,
-    interval: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
-    loop {
-        match once(&github, bus.as_ref(), store.as_ref(), &repositories).await {
-            Ok(nudged) => tracing::info!(nudged, "reconcile pass done"),
-            Err(err) => tracing::warn!(error = %err, "reconcile pass failed; next pass will retry"),
-        }
-        tokio::select! {
-            _ = stop.wait_for(|stopped| *stopped) => return,
-            _ = tokio::time::sleep(interval) => {}
-        }
-    }
+/// What a reconcile pass reads, where it publishes, and its clock.
+pub struct Reconcile {
+    /// GitHub, to list the labelled pull requests.
+    pub github: Arc<GitHub>,
+    /// Where the nudges go.
+    pub bus: Arc<dyn Bus>,
+    /// The queue: the order labels went on, and unfinished lands.
+    pub store: Arc<dyn Store>,
+    /// Which repositories.
+    pub repositories: Repositories,
+    /// Its clock: nudges are deduplicated per minute.
+    pub clock: Clock,
 }
 
-/// One pass; returns how many pull requests were nudged.
-pub async fn once(
-    github: &GitHub,
-    bus: &dyn Bus,
-    store: &dyn Store,
-    repositories: &Repositories,
-) -> Result<usize, ProcessError> {
-    let targets: Vec<(Option<u64>, String)> = match repositories {
-        Repositories::Listed(names) => names.iter().map(|n| (None, n.clone())).collect(),
-        Repositories::Installations => {
-            let mut targets = Vec::new();
-            for installation in github.installations().await? {
-                for name in github.installation_repos(installation).await? {
-                    targets.push((Some(installation), name));
+impl Reconcile {
+    /// Runs a pass every `interval` until `stop` turns true.
+    pub async fn run(self, interval: Duration, mut stop: watch::Receiver<bool>) {
+        loop {
+            match self.once().await {
+                Ok(nudged) => tracing::info!(nudged, "reconcile pass done"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "reconcile pass failed; next pass will retry")
                 }
             }
-            targets
-        }
-    };
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let mut nudged = 0;
-    for (installation, name) in targets {
-        let repo = github.repo(installation, &name)?;
-        let label = label_of(&repo).await?;
-        let prs = in_label_order(&repo, store, &label).await?;
-        for pr in prs {
-            let envelope = Envelope {
-                // One nudge per pull request per minute, however often passes run.
-                delivery: format!("reconcile:{name}:{pr}:{}", now.as_secs() / 60),
-                event: "reconcile".into(),
-                action: None,
-                repo: name.clone(),
-                installation,
-                prs: vec![pr],
-                sha: None,
-                label: None,
-                sender: None,
-                received_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-            };
-            match bus.publish(&envelope).await {
-                Ok(Published::Accepted) => nudged += 1,
-                Ok(Published::Duplicate) => {}
-                Err(err) => {
-                    tracing::warn!(repo = %name, pr, error = %err, "cannot publish a reconcile nudge")
-                }
+            tokio::select! {
+                _ = stop.wait_for(|stopped| *stopped) => return,
+                _ = tokio::time::sleep(interval) => {}
             }
         }
     }
-    Ok(nudged)
+
+    /// One pass; returns how many pull requests were nudged.
+    pub async fn once(&self) -> Result<usize, ProcessError> {
+        let (github, bus, store) = (&self.github, &self.bus, self.store.as_ref());
+        let targets: Vec<(Option<u64>, String)> = match &self.repositories {
+            Repositories::Listed(names) => names.iter().map(|n| (None, n.clone())).collect(),
+            Repositories::Installations => {
+                let mut targets = Vec::new();
+                for installation in github.installations().await? {
+                    for name in github.installation_repos(installation).await? {
+                        targets.push((Some(installation), name));
+                    }
+                }
+                targets
+            }
+        };
+        let now = self.clock.now_ms();
+        let mut nudged = 0;
+        for (installation, name) in targets {
+            let repo = github.repo(installation, &name)?;
+            let label = label_of(&repo).await?;
+            let prs = in_label_order(&repo, store, &label).await?;
+            for pr in prs {
+                let envelope = Envelope {
+                    // One nudge per pull request per minute, however often passes run.
+                    delivery: format!("reconcile:{name}:{pr}:{}", now / 60_000),
+                    event: "reconcile".into(),
+                    action: None,
+                    repo: name.clone(),
+                    installation,
+                    prs: vec![pr],
+                    sha: None,
+                    label: None,
+                    sender: None,
+                    received_at: humantime::format_rfc3339_seconds(self.clock.now()).to_string(),
+                };
+                match bus.publish(&envelope).await {
+                    Ok(Published::Accepted) => nudged += 1,
+                    Ok(Published::Duplicate) => {}
+                    Err(err) => {
+                        tracing::warn!(repo = %name, pr, error = %err, "cannot publish a reconcile nudge")
+                    }
+                }
+            }
+        }
+        Ok(nudged)
+    }
 }
 
 /// The open pull requests carrying `label`, in the order it was applied:

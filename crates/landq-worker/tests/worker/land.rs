@@ -24,6 +24,7 @@ async fn lander(stub: &Stub) -> (TempDir, Arc<SqliteStore>, Lander) {
         Arc::new(github(stub).await),
         store.clone(),
         WorkerMetrics::unregistered(),
+        landq_bus::Clock::system(),
     );
     stub.on(STATUS_H1, 201, json!({"id": 1}));
     stub.on(UNLABEL, 200, json!([]));

@@ -3,12 +3,26 @@
 use landq_bus::embedded::{self, EmbeddedBus};
 use landq_fake_github::Stub;
 use landq_store::sqlite::SqliteStore;
-use landq_store::{EntryState, QueueEntry, Store};
-use landq_worker::reconcile::{Repositories, once};
+use landq_store::{EntryState, QueueEntry};
+use std::sync::Arc;
+
+use landq_bus::Clock;
+use landq_worker::reconcile::{Reconcile, Repositories};
 use serde_json::json;
 use tempfile::TempDir;
 
 use crate::common::github;
+
+/// A reconcile of `acme/app` on `dir`, its clock reading `now_ms`.
+fn reconcile(stub_github: landq_github::GitHub, dir: &TempDir, now_ms: i64) -> Reconcile {
+    Reconcile {
+        github: Arc::new(stub_github),
+        bus: Arc::new(EmbeddedBus::open(dir.path(), embedded::DEFAULT_LEASE).unwrap()),
+        store: Arc::new(SqliteStore::open(dir.path()).unwrap()),
+        repositories: Repositories::Listed(vec!["acme/app".into()]),
+        clock: Clock::starting_at(now_ms),
+    }
+}
 
 #[tokio::test]
 async fn nudges_each_open_labeled_pull_request_once_per_minute() {
@@ -21,21 +35,10 @@ async fn nudges_each_open_labeled_pull_request_once_per_minute() {
             {"number": 8, "title": "an issue, not a pull request"}
         ]),
     );
-    let github = github(&stub).await;
     let dir = TempDir::new().unwrap();
-    let bus = EmbeddedBus::open(dir.path(), embedded::DEFAULT_LEASE).unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    let repos = Repositories::Listed(vec!["acme/app".into()]);
-
-    let minute = || {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-            / 60
-    };
-    let first_minute = minute();
-    assert_eq!(once(&github, &bus, &store, &repos).await.unwrap(), 1);
+    // 10:00:05 on some day: the next passes fall in the same minute.
+    let pass = reconcile(github(&stub).await, &dir, 1_764_583_205_000);
+    assert_eq!(pass.once().await.unwrap(), 1);
     let nudges = embedded::list(dir.path()).unwrap();
     assert_eq!(nudges.len(), 1);
     assert_eq!(
@@ -46,12 +49,20 @@ async fn nudges_each_open_labeled_pull_request_once_per_minute() {
         ),
         ("acme/app", vec![7], "reconcile")
     );
-    // A second pass within the same minute publishes nothing new.
-    let again = once(&github, &bus, &store, &repos).await.unwrap();
-    if minute() == first_minute {
-        assert_eq!(again, 0);
-        assert_eq!(embedded::list(dir.path()).unwrap().len(), 1);
-    }
+    // A second pass within the same minute publishes nothing new…
+    let later = Reconcile {
+        clock: Clock::starting_at(1_764_583_259_000),
+        ..pass
+    };
+    assert_eq!(later.once().await.unwrap(), 0);
+    assert_eq!(embedded::list(dir.path()).unwrap().len(), 1);
+    // …and the next minute's does.
+    let next_minute = Reconcile {
+        clock: Clock::starting_at(1_764_583_265_000),
+        ..later
+    };
+    assert_eq!(next_minute.once().await.unwrap(), 1);
+    assert_eq!(embedded::list(dir.path()).unwrap().len(), 2);
 }
 
 fn entry(pr: u64, requested_at_ms: i64) -> QueueEntry {
@@ -95,16 +106,13 @@ async fn nudges_in_the_order_the_label_was_applied() {
         200,
         json!([]),
     );
-    let github = github(&stub).await;
     let dir = TempDir::new().unwrap();
-    let bus = EmbeddedBus::open(dir.path(), embedded::DEFAULT_LEASE).unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
+    let pass = reconcile(github(&stub).await, &dir, 1_764_583_205_000);
     // 11 was labelled before 10; 12 and 9 were never seen (lost deliveries).
-    store.put_entry(&entry(10, 2_000)).await.unwrap();
-    store.put_entry(&entry(11, 1_000)).await.unwrap();
+    pass.store.put_entry(&entry(10, 2_000)).await.unwrap();
+    pass.store.put_entry(&entry(11, 1_000)).await.unwrap();
 
-    let repos = Repositories::Listed(vec!["acme/app".into()]);
-    assert_eq!(once(&github, &bus, &store, &repos).await.unwrap(), 4);
+    assert_eq!(pass.once().await.unwrap(), 4);
     let order: Vec<u64> = embedded::list(dir.path())
         .unwrap()
         .iter()
