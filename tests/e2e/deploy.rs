@@ -10,7 +10,10 @@ use tempfile::TempDir;
 
 use crate::webhook::{Webhook, listed};
 
-const BATCH: &str = "POST /v1/apps/my-proj/firewall/ingressRules:batchUpdate";
+/// Google's clients send the system parameter `$alt=json;enum-encoding=int`.
+const ALT: &str = "?%24alt=json%3Benum-encoding%3Dint";
+const BATCH: &str =
+    "POST /v1/apps/my-proj/firewall/ingressRules:batchUpdate?%24alt=json%3Benum-encoding%3Dint";
 const SECRET_VERSION: &str = "projects/p/secrets/landq-webhook-secret/versions/latest";
 const TOKEN_PATH: &str = "GET /computeMetadata/v1/instance/service-accounts/default/token";
 
@@ -67,7 +70,7 @@ async fn firewall_apply_replaces_the_rules_in_one_batch_ending_in_deny() {
     stub.on(
         TOKEN_PATH,
         200,
-        json!({"access_token": "from-metadata", "expires_in": 3599}),
+        json!({"access_token": "from-metadata", "expires_in": 3599, "token_type": "Bearer"}),
     );
     let url = stub.start().await;
     let host = url.trim_start_matches("http://");
@@ -101,18 +104,19 @@ async fn firewall_apply_replaces_the_rules_in_one_batch_ending_in_deny() {
         .as_array()
         .unwrap()
         .clone();
-    let shape: Vec<(&str, &str)> = rules
+    // With `enum-encoding=int`, the API's FirewallRule.Action is ALLOW = 1, DENY = 2.
+    let shape: Vec<(u64, &str)> = rules
         .iter()
         .map(|r| {
             (
-                r["action"].as_str().unwrap(),
+                r["action"].as_u64().unwrap(),
                 r["sourceRange"].as_str().unwrap(),
             )
         })
         .collect();
     assert_eq!(shape.len(), 4);
-    assert!(shape[..2].iter().all(|(action, _)| *action == "ALLOW"));
-    assert_eq!(shape[2..], [("DENY", "*"), ("DENY", "*")]);
+    assert!(shape[..2].iter().all(|(action, _)| *action == 1));
+    assert_eq!(shape[2..], [(2, "*"), (2, "*")]);
     assert_eq!(rules[3]["priority"], 2147483647);
 }
 
@@ -150,14 +154,17 @@ async fn firewall_refuses_an_empty_range_list_and_a_refused_update() {
     stub.on(
         BATCH,
         403,
-        json!({"error": {"message": "The caller does not have permission"}}),
+        // Google's error shape: https://cloud.google.com/apis/design/errors
+        json!({"error": {"code": 403, "message": "The caller does not have permission", "status": "PERMISSION_DENIED"}}),
     );
     let url = stub.start().await;
     let out = apply_against(&url).await;
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
-        err.starts_with("landq: error: App Engine refused the firewall update: 403"),
+        err.starts_with("landq: error: App Engine refused the firewall update: ")
+            && err.contains("PERMISSION_DENIED")
+            && err.contains("The caller does not have permission"),
         "{err}"
     );
 }
@@ -168,7 +175,7 @@ async fn the_webhook_secret_comes_from_secret_manager() {
     let stub = Stub::default();
     let version = SECRET_VERSION;
     stub.on(
-        &format!("GET /v1/{version}:access"),
+        &format!("GET /v1/{version}:access{ALT}"),
         200,
         json!({"name": version, "payload": {"data": base64::engine::general_purpose::STANDARD.encode("e2e-secret\n")}}),
     );
@@ -201,9 +208,9 @@ async fn an_unreadable_secret_stops_start_up_with_the_reason() {
     let stub = Stub::default();
     let version = SECRET_VERSION;
     stub.on(
-        &format!("GET /v1/{version}:access"),
+        &format!("GET /v1/{version}:access{ALT}"),
         403,
-        json!({"error": {"code": 403, "message": "Permission denied"}}),
+        json!({"error": {"code": 403, "message": "Permission denied on secret", "status": "PERMISSION_DENIED"}}),
     );
     let url = stub.start().await;
     let dir = TempDir::new().unwrap();
@@ -224,7 +231,8 @@ async fn an_unreadable_secret_stops_start_up_with_the_reason() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
         err.starts_with(&format!(
-            "landq: error: Secret Manager refused {version}: 403 Forbidden"
+            "landq: error: Secret Manager refused {version}: the service reports an error with \
+             code PERMISSION_DENIED described as: Permission denied on secret"
         )),
         "{err}"
     );

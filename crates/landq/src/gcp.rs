@@ -1,100 +1,65 @@
-//! The little of Google Cloud the binary talks to directly: an access token,
-//! Secret Manager reads by the commands that need a secret, and the App
-//! Engine firewall.
+//! The little of Google Cloud the binary talks to directly, through
+//! Google's own clients: Secret Manager reads by the commands that need a
+//! secret, and the App Engine firewall.
 //!
-//! Endpoints can be pointed elsewhere (tests use loopback fakes):
-//! `LANDQ_SECRET_MANAGER_URL`, `LANDQ_APPENGINE_API_URL`, and the metadata
-//! server's `GCE_METADATA_HOST`, as Google's own libraries honour it.
+//! Credentials: `GOOGLE_OAUTH_ACCESS_TOKEN` when set (as gcloud and
+//! Terraform read it), else Application Default Credentials (the metadata
+//! server on Google Cloud, which honours `GCE_METADATA_HOST`). Endpoints can
+//! be pointed elsewhere (tests use loopback fakes): `LANDQ_SECRET_MANAGER_URL`,
+//! `LANDQ_APPENGINE_API_URL`.
 
 use anyhow::{Context, bail};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use reqwest::blocking::Client;
-use serde::Deserialize;
+use google_cloud_auth::credentials::{
+    CacheableResource, Credentials, CredentialsProvider, EntityTag,
+};
+use http::{Extensions, HeaderMap, HeaderValue, header};
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::env::env_value;
-
-/// The blocking HTTP client for start-up and one-shot commands (30 s timeout).
-pub fn http_client() -> anyhow::Result<Client> {
-    Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .context("cannot build an HTTP client")
-}
-
-/// An OAuth access token: `GOOGLE_OAUTH_ACCESS_TOKEN` (as gcloud and
-/// Terraform read it), else the metadata server of the instance.
-pub fn access_token(http: &Client) -> anyhow::Result<String> {
-    if let Some(token) = env_value("GOOGLE_OAUTH_ACCESS_TOKEN") {
-        return Ok(token);
-    }
-    let host = env_value("GCE_METADATA_HOST").unwrap_or_else(|| "metadata.google.internal".into());
-    let url = format!("http://{host}/computeMetadata/v1/instance/service-accounts/default/token");
-    #[derive(Deserialize)]
-    struct Token {
-        access_token: String,
-    }
-    let answer = http
-        .get(&url)
-        .header("Metadata-Flavor", "Google")
-        .send()
-        .and_then(|r| r.error_for_status())
-        .with_context(|| {
-            format!(
-                "no Google credentials: set GOOGLE_OAUTH_ACCESS_TOKEN (e.g. to `gcloud auth \
-                 print-access-token`) or run on Google Cloud (metadata server {host})"
-            )
-        })?;
-    Ok(answer
-        .json::<Token>()
-        .context("metadata server token")?
-        .access_token)
-}
-
-/// Reads secret `version` (`projects/P/secrets/S/versions/V`).
-pub fn read_secret(http: &Client, token: &str, version: &str) -> anyhow::Result<String> {
-    let base = env_value("LANDQ_SECRET_MANAGER_URL")
-        .unwrap_or_else(|| "https://secretmanager.googleapis.com".into());
-    if !version.starts_with("projects/") || !version.contains("/secrets/") {
-        bail!("`{version}` is not a secret version (projects/P/secrets/S/versions/V)");
-    }
-    #[derive(Deserialize)]
-    struct Access {
-        payload: Payload,
-    }
-    #[derive(Deserialize)]
-    struct Payload {
-        data: String,
-    }
-    let answer = http
-        .get(format!("{base}/v1/{version}:access"))
-        .bearer_auth(token)
-        .send()
-        .with_context(|| format!("cannot reach Secret Manager for {version}"))?;
-    let answer = succeeded(answer, || format!("Secret Manager refused {version}"))?;
-    let access: Access = answer.json().context("Secret Manager answer")?;
-    let bytes = STANDARD
-        .decode(access.payload.data)
-        .context("Secret Manager payload is not base64")?;
-    String::from_utf8(bytes).context("the secret is not UTF-8 text")
-}
 
 /// Secret `name` (e.g. `LANDQ_GITHUB_APP_KEY`): the variable itself, or the
 /// Secret Manager version variable `version_name` names, read now. Only the
 /// commands that need a secret ask for it; it is passed on as a value and
-/// never written back to the environment or a log.
+/// never written back to the environment or a log. Blocking: call before
+/// the command's runtime starts.
 pub fn secret_value(name: &str, version_name: &str) -> anyhow::Result<Option<String>> {
     match (env_value(name), env_value(version_name)) {
         (Some(_), Some(_)) => bail!("both {name} and {version_name} are set: keep one"),
         (Some(value), None) => Ok(Some(value)),
         (None, Some(version)) => {
-            let http = http_client()?;
-            let token = access_token(&http)?;
-            let value = read_secret(&http, &token, &version)?;
+            let value = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(read_secret(&version))?;
             Ok(Some(value.trim_end_matches(['\n', '\r']).to_owned()))
         }
         (None, None) => Ok(None),
     }
+}
+
+/// Reads secret `version` (`projects/P/secrets/S/versions/V`).
+async fn read_secret(version: &str) -> anyhow::Result<String> {
+    use google_cloud_secretmanager_v1::client::SecretManagerService;
+    if !version.starts_with("projects/") || !version.contains("/secrets/") {
+        bail!("`{version}` is not a secret version (projects/P/secrets/S/versions/V)");
+    }
+    let mut client = SecretManagerService::builder().with_credentials(credentials()?);
+    if let Some(url) = env_value("LANDQ_SECRET_MANAGER_URL") {
+        client = client.with_endpoint(url);
+    }
+    let answer = client
+        .build()
+        .await
+        .context("cannot set up the Secret Manager client")?
+        .access_secret_version()
+        .set_name(version)
+        .send()
+        .await
+        .with_context(|| format!("Secret Manager refused {version}"))?;
+    let payload = answer
+        .payload
+        .with_context(|| format!("Secret Manager sent no payload for {version}"))?;
+    String::from_utf8(payload.data.to_vec()).context("the secret is not UTF-8 text")
 }
 
 /// One App Engine firewall rule, as the Admin API spells it.
@@ -113,34 +78,71 @@ pub struct FirewallRule {
 
 /// Replaces every App Engine firewall rule of `app` (the project id) with
 /// `rules`, in one batch update.
-pub fn apply_firewall(app: &str, rules: &[FirewallRule]) -> anyhow::Result<()> {
-    let base = env_value("LANDQ_APPENGINE_API_URL")
-        .unwrap_or_else(|| "https://appengine.googleapis.com".into());
-    let http = http_client()?;
-    let token = access_token(&http)?;
-    let answer = http
-        .post(format!(
-            "{base}/v1/apps/{app}/firewall/ingressRules:batchUpdate"
-        ))
-        .bearer_auth(token)
-        .json(&serde_json::json!({ "ingressRules": rules }))
+pub async fn apply_firewall(app: &str, rules: &[FirewallRule]) -> anyhow::Result<()> {
+    use google_cloud_appengine_v1::client::Firewall;
+    use google_cloud_appengine_v1::model::{self, firewall_rule::Action};
+    let mut client = Firewall::builder().with_credentials(credentials()?);
+    if let Some(url) = env_value("LANDQ_APPENGINE_API_URL") {
+        client = client.with_endpoint(url);
+    }
+    let rules = rules.iter().map(|rule| {
+        model::FirewallRule::new()
+            .set_priority(i32::try_from(rule.priority).unwrap_or(i32::MAX))
+            .set_action(match rule.action {
+                "ALLOW" => Action::Allow,
+                _ => Action::Deny,
+            })
+            .set_source_range(rule.source_range.clone())
+            .set_description(rule.description.clone())
+    });
+    client
+        .build()
+        .await
+        .context("cannot set up the App Engine Admin client")?
+        .batch_update_ingress_rules()
+        .set_name(format!("apps/{app}/firewall/ingressRules"))
+        .set_ingress_rules(rules)
         .send()
-        .context("cannot reach the App Engine Admin API")?;
-    succeeded(answer, || "App Engine refused the firewall update".into()).map(drop)
+        .await
+        .context("App Engine refused the firewall update")?;
+    Ok(())
 }
 
-/// `answer` if it succeeded, else an error `REFUSED: STATUS BODY`.
-fn succeeded(
-    answer: reqwest::blocking::Response,
-    refused: impl FnOnce() -> String,
-) -> anyhow::Result<reqwest::blocking::Response> {
-    let status = answer.status();
-    if status.is_success() {
-        return Ok(answer);
+/// `GOOGLE_OAUTH_ACCESS_TOKEN`, else Application Default Credentials.
+fn credentials() -> anyhow::Result<Credentials> {
+    match env_value("GOOGLE_OAUTH_ACCESS_TOKEN") {
+        Some(token) => Ok(Credentials::from(AccessToken(token.into()))),
+        None => google_cloud_auth::credentials::Builder::default()
+            .build()
+            .context(
+                "no Google credentials: set GOOGLE_OAUTH_ACCESS_TOKEN (e.g. to `gcloud auth \
+                 print-access-token`), run `gcloud auth application-default login`, or run on \
+                 Google Cloud",
+            ),
     }
-    bail!(
-        "{}: {status} {}",
-        refused(),
-        answer.text().unwrap_or_default()
-    )
+}
+
+/// A bearer token handed over as it is (it is never printed).
+#[derive(Debug)]
+struct AccessToken(SecretString);
+
+impl CredentialsProvider for AccessToken {
+    async fn headers(
+        &self,
+        _: Extensions,
+    ) -> Result<CacheableResource<HeaderMap>, google_cloud_auth::errors::CredentialsError> {
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.0.expose_secret()))
+            .map_err(|e| google_cloud_auth::errors::CredentialsError::from_source(false, e))?;
+        value.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, value);
+        Ok(CacheableResource::New {
+            entity_tag: EntityTag::new(),
+            data: headers,
+        })
+    }
+
+    async fn universe_domain(&self) -> Option<String> {
+        None
+    }
 }

@@ -42,7 +42,8 @@ enum Format {
 
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let ranges = tokio::runtime::Runtime::new()?
+    let runtime = tokio::runtime::Runtime::new()?;
+    let ranges = runtime
         .block_on(hook_ranges(&args.github.api_url, &RetryPolicy::default()))
         .with_context(|| {
             format!(
@@ -53,7 +54,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let rules = rules(&ranges);
     match (&args.apply, args.format) {
         (Some(project), _) => {
-            gcp::apply_firewall(project, &rules)?;
+            runtime.block_on(gcp::apply_firewall(project, &rules))?;
             eprintln!(
                 "landq: {project}: {} GitHub ranges allowed, everything else denied",
                 ranges.len()
