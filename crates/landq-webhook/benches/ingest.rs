@@ -122,7 +122,8 @@ impl Load {
     }
 }
 
-/// Serves `app` on a free loopback port in its own 2-thread runtime.
+/// Serves `app` on a free loopback port in its own 2-thread runtime, with
+/// the server every landq process runs (`landq_http::serve`).
 fn spawn_server(app: Router) -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -137,7 +138,9 @@ fn spawn_server(app: Router) -> SocketAddr {
                 .expect("bind");
             tx.send(listener.local_addr().expect("address"))
                 .expect("report address");
-            axum::serve(listener, app).await.expect("serve");
+            landq_http::serve(listener, app, std::future::pending())
+                .await
+                .expect("serve");
         });
     });
     rx.recv().expect("server started")
