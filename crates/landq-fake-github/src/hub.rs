@@ -21,6 +21,7 @@ use git2::{Oid, Repository};
 use serde_json::{Value, json};
 
 mod app;
+mod data;
 mod git;
 mod rest;
 

@@ -13,12 +13,15 @@
 //! - reads: the facts of a pull request, for `landq-policy`'s `decide`.
 //! - [`merge`](Repo::merge): the guarded squash merge.
 //! - feedback: check runs or statuses, comments, the label's removal.
+//! - the Git database: references, merges into a branch, commits (for the
+//!   land queue's speculative commits).
 //! - [`meta`]: GitHub's webhook ranges, without credentials.
 //! - [`GitHubError`]: what went wrong; [`retry`]: the one retry policy.
 
 #![deny(missing_docs)]
 
 mod app;
+mod data;
 mod error;
 mod feedback;
 mod merge;
@@ -34,6 +37,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use crate::app::{Auth, GitHub};
+pub use crate::data::{GitCommit, MergeInto};
 pub use crate::error::GitHubError;
 use crate::error::decode;
 use crate::error::expect_ok;

@@ -536,3 +536,103 @@ async fn githubs_webhook_ranges_are_read_without_credentials_and_checked() {
         "no credentials sent"
     );
 }
+
+/// A speculative commit, built as a land queue builds it, on the git-backed
+/// fake: scratch branch at the parent, merge for the tree, one commit with
+/// one parent, a stack branch at it; then conflicts, fast-forwards and
+/// clean-up.
+#[tokio::test]
+async fn builds_speculative_commits_with_the_git_database() {
+    use landq_fake_github::hub::Hub;
+    use landq_github::MergeInto;
+    let hub = Hub::start().await;
+    hub.create_repo("acme/app", None, &[("a.txt", "a\n"), ("b.txt", "b\n")]);
+    hub.push(
+        "acme/app",
+        "one",
+        "main",
+        &[("a.txt", Some("a1\n"))],
+        "alice",
+    );
+    hub.push("acme/app", "two", "main", &[("b.txt", Some("b2\n"))], "bob");
+    hub.push(
+        "acme/app",
+        "clash",
+        "main",
+        &[("a.txt", Some("a-other\n"))],
+        "carol",
+    );
+    let github = GitHub::new(hub.url(), Auth::Token("t".to_owned().into()), fast()).unwrap();
+    let repo = github.repo(None, "acme/app").unwrap();
+    let base = repo.ref_sha("heads/main").await.unwrap().unwrap();
+    assert_eq!(base, hub.tip("acme/app", "main"));
+    assert_eq!(repo.ref_sha("heads/nope").await.unwrap(), None);
+
+    // S1 = base + one, single parent.
+    assert!(
+        repo.set_ref("heads/landq/scratch/1", &base, true)
+            .await
+            .unwrap()
+    );
+    let one = hub.tip("acme/app", "one");
+    let MergeInto::Merged { tree, .. } = repo
+        .merge_into("landq/scratch/1", &one, "scratch")
+        .await
+        .unwrap()
+    else {
+        panic!("one merges cleanly")
+    };
+    let s1 = repo
+        .create_commit("One (#1)", &tree, &[&base])
+        .await
+        .unwrap();
+    let commit = repo.git_commit(&s1).await.unwrap();
+    assert_eq!((commit.tree, commit.parents), (tree, vec![base.clone()]));
+    assert!(
+        repo.set_ref("heads/landq/stack/1", &s1, true)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        hub.file("acme/app", "landq/stack/1", "a.txt").as_deref(),
+        Some("a1\n")
+    );
+
+    // On S1, `clash` conflicts with `one`; the base is already in.
+    assert!(
+        repo.set_ref("heads/landq/scratch/3", &s1, true)
+            .await
+            .unwrap()
+    );
+    let clash = hub.tip("acme/app", "clash");
+    assert_eq!(
+        repo.merge_into("landq/scratch/3", &clash, "scratch")
+            .await
+            .unwrap(),
+        MergeInto::Conflict
+    );
+    assert_eq!(
+        repo.merge_into("landq/scratch/3", &base, "scratch")
+            .await
+            .unwrap(),
+        MergeInto::AlreadyContained
+    );
+
+    // main moves to S1 as a fast-forward, never back without force.
+    assert!(repo.set_ref("heads/main", &s1, false).await.unwrap());
+    assert!(!repo.set_ref("heads/main", &base, false).await.unwrap());
+    assert_eq!(hub.tip("acme/app", "main"), s1);
+
+    for scratch in [
+        "heads/landq/scratch/1",
+        "heads/landq/scratch/3",
+        "heads/landq/scratch/3",
+    ] {
+        repo.delete_ref(scratch).await.unwrap();
+    }
+    assert_eq!(repo.ref_sha("heads/landq/scratch/1").await.unwrap(), None);
+    assert!(
+        repo.ref_sha("heads/../main").await.is_err(),
+        "refuses odd names"
+    );
+}

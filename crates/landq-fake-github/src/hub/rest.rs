@@ -219,6 +219,10 @@ impl Repo {
             Some("pulls") => self.pulls_route(full, call, rest),
             Some("issues") => self.issues_route(call, rest, next_id),
             Some("commits" | "statuses" | "check-runs") => self.checks_route(call, rest, next_id),
+            Some("merges") => self.data_route(call.method, rest, call.body),
+            Some("git") if rest.get(1) != Some(&"blobs") => {
+                self.data_route(call.method, rest, call.body)
+            }
             _ => self.contents_route(call, rest),
         }
     }
