@@ -1,7 +1,8 @@
 //! Ingest load on loopback: how many signed 30 KB `pull_request` deliveries
 //! per second the webhook accepts durably on the embedded bus, and its
-//! latency at a steady rate, against a bare axum handler that answers `202`
-//! without doing anything, measured in the same run.
+//! latency at a steady rate, against a bare axum handler that reads the body
+//! and answers `202` without checking or storing anything, on the same server
+//! (`landq_http::serve`), measured in the same run.
 //!
 //! `cargo bench -p landq-webhook --bench ingest`
 //! (`LANDQ_BENCH_SECONDS`, default 5, sets each phase's length.)
@@ -170,7 +171,7 @@ fn main() {
         WebhookSecret::new(SECRET),
     )));
     let bare =
-        spawn_server(Router::new().route("/webhook", post(|| async { StatusCode::ACCEPTED })));
+        spawn_server(Router::new().route("/webhook", post(|_body: axum::body::Bytes| async { StatusCode::ACCEPTED })));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
