@@ -8,6 +8,8 @@ use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
 
+use crate::git::{git, repository, write};
+
 const RULES: &str = "\
 # Everyone in engineering owns everything by default.
 * @org/eng
@@ -232,41 +234,25 @@ fn usage_errors_exit_2() {
 /// billing file, renames a doc, rewrites the rules to hand everything to
 /// alice, and has an uncommitted new file.
 fn repo() -> TempDir {
-    let dir = TempDir::new().unwrap();
-    let d = dir.path();
-    let git = |args: &[&str]| {
-        let out = Command::new("git")
-            .current_dir(d)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&["config", "user.email", "dev@example.com"]);
-    git(&["config", "user.name", "Dev"]);
-    for (path, text) in [
+    let dir = repository(&[
         (".github/.landqueue", RULES),
         ("services/billing/pay.rs", "fn pay() {}\n"),
         ("docs/old.md", "# Old\n"),
         ("README.md", "hello\n"),
-    ] {
-        fs::create_dir_all(d.join(path).parent().unwrap()).unwrap();
-        fs::write(d.join(path), text).unwrap();
-    }
-    git(&["add", "-A"]);
-    git(&["commit", "-qm", "init"]);
-    git(&["checkout", "-qb", "feature"]);
-    fs::write(d.join("services/billing/pay.rs"), "fn pay() { todo!() }\n").unwrap();
-    fs::write(d.join(".github/.landqueue"), "* @alice\n").unwrap();
-    git(&["mv", "docs/old.md", "docs/new.md"]);
-    git(&["commit", "-qam", "feature work"]);
-    fs::write(d.join("notes.txt"), "wip\n").unwrap();
-    git(&["add", "notes.txt"]);
+    ]);
+    let d = dir.path();
+    git(d, &["checkout", "-qb", "feature"]);
+    write(
+        d,
+        &[
+            ("services/billing/pay.rs", "fn pay() { todo!() }\n"),
+            (".github/.landqueue", "* @alice\n"),
+        ],
+    );
+    git(d, &["mv", "docs/old.md", "docs/new.md"]);
+    git(d, &["commit", "-qam", "feature work"]);
+    write(d, &[("notes.txt", "wip\n")]);
+    git(d, &["add", "notes.txt"]);
     dir
 }
 
@@ -373,28 +359,9 @@ fn explain_outside_a_checkout_says_so() {
 
 /// A checkout whose `main` has `rules`, with `changes` written on top.
 fn checkout(rules: &str, changes: &[(&str, &str)]) -> TempDir {
-    let dir = TempDir::new().unwrap();
-    let d = dir.path();
-    let git = |args: &[&str]| {
-        let out = Command::new("git")
-            .current_dir(d)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}");
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&["config", "user.email", "dev@example.com"]);
-    git(&["config", "user.name", "Dev"]);
-    fs::create_dir_all(d.join(".github")).unwrap();
-    fs::write(d.join(".github/.landqueue"), rules).unwrap();
-    git(&["add", "-A"]);
-    git(&["commit", "-qm", "init"]);
-    for (path, text) in changes {
-        fs::create_dir_all(d.join(path).parent().unwrap()).unwrap();
-        fs::write(d.join(path), text).unwrap();
-    }
-    git(&["add", "-A"]);
+    let dir = repository(&[(".github/.landqueue", rules)]);
+    write(dir.path(), changes);
+    git(dir.path(), &["add", "-A"]);
     dir
 }
 

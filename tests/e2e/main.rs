@@ -2,6 +2,7 @@
 
 mod cli;
 mod deploy;
+mod git;
 mod land;
 mod readme;
 mod serve;

@@ -14,6 +14,8 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
+use crate::git::{git, repository, write};
+
 const MARKER: &str = "<!-- README test: ";
 
 fn root() -> PathBuf {
@@ -112,37 +114,23 @@ fn run(dir: &Path, steps: &[Step]) -> Vec<Vec<String>> {
 /// A checkout whose `main` has the README's example rules, and a branch
 /// that renames a doc and edits billing and search: commit ids are fixed.
 fn explain_sandbox() -> TempDir {
-    let dir = TempDir::new().unwrap();
+    let dir = repository(&[
+        (".github/.landqueue", &example_rules()),
+        ("services/billing/charge.rs", "fn charge() {}\n"),
+        ("services/search/index.rs", "fn index() {}\n"),
+        ("docs/intro.md", "# Intro\n"),
+    ]);
     let d = dir.path();
-    let git = |args: &[&str]| {
-        let out = Command::new("git")
-            .current_dir(d)
-            .args(args)
-            .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}");
-    };
-    let write = |path: &str, text: &str| {
-        fs::create_dir_all(d.join(path).parent().unwrap()).unwrap();
-        fs::write(d.join(path), text).unwrap();
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&["config", "user.email", "dev@example.com"]);
-    git(&["config", "user.name", "Dev"]);
-    write(".github/.landqueue", &example_rules());
-    write("services/billing/charge.rs", "fn charge() {}\n");
-    write("services/search/index.rs", "fn index() {}\n");
-    write("docs/intro.md", "# Intro\n");
-    git(&["add", "-A"]);
-    git(&["commit", "-qm", "init"]);
-    git(&["checkout", "-qb", "feature"]);
-    git(&["mv", "docs/intro.md", "docs/getting-started.md"]);
-    write("services/billing/charge.rs", "fn charge(cents: u64) {}\n");
-    write("services/search/index.rs", "fn index(fast: bool) {}\n");
-    git(&["commit", "-qam", "feature"]);
+    git(d, &["checkout", "-qb", "feature"]);
+    git(d, &["mv", "docs/intro.md", "docs/getting-started.md"]);
+    write(
+        d,
+        &[
+            ("services/billing/charge.rs", "fn charge(cents: u64) {}\n"),
+            ("services/search/index.rs", "fn index(fast: bool) {}\n"),
+        ],
+    );
+    git(d, &["commit", "-qam", "feature"]);
     dir
 }
 

@@ -170,8 +170,10 @@ fn main() {
         Arc::new(bus),
         WebhookSecret::new(SECRET),
     )));
-    let bare =
-        spawn_server(Router::new().route("/webhook", post(|_body: axum::body::Bytes| async { StatusCode::ACCEPTED })));
+    let bare = spawn_server(Router::new().route(
+        "/webhook",
+        post(|_body: axum::body::Bytes| async { StatusCode::ACCEPTED }),
+    ));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
