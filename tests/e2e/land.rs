@@ -760,9 +760,10 @@ async fn a_land_cut_short_after_the_merge_is_finished_and_reported() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumer_keeps_its_message_while_it_waits_out_a_rate_limit() {
-    // A lease of 1 s and a merge rate-limited for 3 s: without renewing the
-    // lease, a second consumer would take the message and land it again.
-    let land = Land::start_with(&[("LANDQ_BUS_LEASE", "1"), ("LANDQ_CONSUMERS", "4")]).await;
+    // A lease of 3 s (renewed every second) and a merge rate-limited for
+    // 8 s: without renewing the lease, a second consumer would take the
+    // message and land it again.
+    let land = Land::start_with(&[("LANDQ_BUS_LEASE", "3"), ("LANDQ_CONSUMERS", "4")]).await;
     let pr = land.pull_changing("f", &[("docs/a.md", Some("# More\n"))]);
     land.request(pr).await;
     land.feedback("pending").await;
@@ -770,7 +771,7 @@ async fn a_consumer_keeps_its_message_while_it_waits_out_a_rate_limit() {
     land.hub.fail(
         "PUT",
         &merge,
-        Fault::Status(429, vec![("retry-after", "3".into())]),
+        Fault::Status(429, vec![("retry-after", "8".into())]),
         1,
     );
     land.approve(pr, &["bob"]).await;
