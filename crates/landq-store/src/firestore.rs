@@ -3,7 +3,7 @@
 //! Each record is a document holding the fields queries need (`repo`, a time)
 //! and the record itself as JSON, so both backends store exactly the same
 //! thing. Document ids make writes idempotent: `owner:name:pr` for entries,
-//! `owner:name:pr:squash_sha` for lands, the delivery id for deliveries.
+//! `owner:name:pr:squash_sha` for lands.
 //! `lands` orders by (`repo`, `at_ms` descending), which needs a composite
 //! index in production (declared with the deployment).
 //!
