@@ -708,19 +708,7 @@ async fn ready_pull_requests_land_in_the_order_they_were_labelled() {
 impl Land {
     /// `landq bus ARGS --data-dir` on this landq's data, its stdout.
     fn bus(&self, args: &[&str]) -> String {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_landq"))
-            .arg("bus")
-            .args(args)
-            .arg("--data-dir")
-            .arg(self.dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        crate::webhook::bus(self.dir.path(), args)
     }
 
     /// Waits until the bus holds nothing waiting or in flight.

@@ -124,9 +124,12 @@ impl Drop for Webhook {
     }
 }
 
-pub fn listed(data_dir: &Path) -> Vec<String> {
+/// `landq bus ARGS --data-dir DATA_DIR`'s stdout; it must succeed.
+pub fn bus(data_dir: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_landq"))
-        .args(["bus", "list", "--data-dir"])
+        .arg("bus")
+        .args(args)
+        .arg("--data-dir")
         .arg(data_dir)
         .output()
         .unwrap();
@@ -135,8 +138,12 @@ pub fn listed(data_dir: &Path) -> Vec<String> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The delivery ids `landq bus list` prints, oldest first.
+pub fn listed(data_dir: &Path) -> Vec<String> {
+    bus(data_dir, &["list"])
         .lines()
         .map(|line| {
             serde_json::from_str::<serde_json::Value>(line).unwrap()["delivery"]

@@ -12,6 +12,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::runtime::Handle;
 use tokio::time::Instant;
 
+/// `duration` in whole milliseconds, as the bus stores times (saturating).
+pub(crate) fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// Wall-clock time, advanced by tokio's clock.
 #[derive(Clone, Debug)]
 pub struct Clock {
@@ -31,7 +36,7 @@ impl Clock {
         let runtime = Handle::try_current().ok();
         let _inside = runtime.as_ref().map(Handle::enter);
         Clock {
-            anchor_ms: i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
+            anchor_ms: millis(since),
             anchor: Instant::now(),
             runtime,
         }
@@ -49,13 +54,17 @@ impl Clock {
     /// Milliseconds since the Unix epoch.
     pub fn now_ms(&self) -> i64 {
         let _inside = self.runtime.as_ref().map(Handle::enter);
-        let elapsed = i64::try_from(self.anchor.elapsed().as_millis()).unwrap_or(i64::MAX);
-        self.anchor_ms.saturating_add(elapsed)
+        self.anchor_ms.saturating_add(millis(self.anchor.elapsed()))
     }
 
     /// How long ago `ms` (since the Unix epoch) was; zero for the future.
     pub fn since(&self, ms: i64) -> Duration {
         Duration::from_millis(u64::try_from(self.now_ms() - ms).unwrap_or(0))
+    }
+
+    /// How long until `ms` (since the Unix epoch); zero for the past.
+    pub fn until(&self, ms: i64) -> Duration {
+        Duration::from_millis(u64::try_from(ms - self.now_ms()).unwrap_or(0))
     }
 
     /// Now, as a `SystemTime` (for RFC 3339 timestamps).

@@ -27,6 +27,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::{Notify, mpsc, oneshot};
 
+use crate::clock::millis;
 use crate::{Bus, BusError, Clock, Envelope, Handle, Published, Received};
 
 /// The database file inside the data directory.
@@ -296,7 +297,7 @@ impl Bus for EmbeddedBus {
     }
 
     async fn receive(&self) -> Result<Received, BusError> {
-        let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
+        let lease_ms = millis(self.lease);
         loop {
             // Register for wake-ups before looking, so none is missed.
             let mut woken = pin!(self.wake.notified());
@@ -317,11 +318,7 @@ impl Bus for EmbeddedBus {
                 }
                 Taken::Empty { next_expiry_ms } => {
                     let wait = next_expiry_ms
-                        .map(|at| {
-                            Duration::from_millis(
-                                u64::try_from(at - self.clock.now_ms()).unwrap_or(0),
-                            )
-                        })
+                        .map(|at| self.clock.until(at))
                         .map_or(POLL, |until| until.clamp(Duration::from_millis(1), POLL));
                     tokio::select! {
                         _ = woken => {}
@@ -354,7 +351,7 @@ impl Lease {
     /// Available again after `delay`, to this or another consumer.
     pub(crate) async fn nack(self, delay: Duration) -> Result<(), BusError> {
         let (seq, attempt) = (self.seq, self.attempt);
-        let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+        let delay_ms = millis(delay);
         send(&self.ops, |reply| Op::Nack {
             seq,
             attempt,
@@ -370,7 +367,7 @@ impl Lease {
     /// longer this consumer's (the lease ran out and another took it).
     pub(crate) async fn renew(&self) -> Result<bool, BusError> {
         let (seq, attempt) = (self.seq, self.attempt);
-        let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
+        let lease_ms = millis(self.lease);
         send(&self.ops, |reply| Op::Renew {
             seq,
             attempt,

@@ -460,18 +460,33 @@ fn email_only_owners_are_explained() {
     assert!(text.contains("name them by @login"), "{text}");
 }
 
-/// The pull request as it changes the rules file to `head_rules`.
-fn editing_rules(head_rules: &str) -> Facts {
+/// The pull request as it changes only `file`, its head holding
+/// `head_settings` and, at `rules_path`, `head_rules`; bob (of org/eng and
+/// org/security) and carol approved.
+fn editing(file: &str, head_settings: &str, rules_path: &str, head_rules: &str) -> Facts {
     let mut facts = landable();
-    facts.files = vec![ChangedFile::new(".github/.landqueue")];
+    facts.files = vec![ChangedFile::new(file)];
     facts.teams.add("org", "security", "bob");
     facts.head_config = Some(HeadConfig {
-        settings: Ok(Settings::default()),
-        rules_path: ".github/.landqueue".into(),
+        settings: Settings::parse(head_settings),
+        rules_path: rules_path.into(),
         rules: Rules::parse(head_rules).map(Arc::new),
     });
     facts
 }
+
+/// The pull request as it changes the rules file to `head_rules`.
+fn editing_rules(head_rules: &str) -> Facts {
+    editing(RULES_FILE, "", RULES_FILE, head_rules)
+}
+
+/// The pull request as it changes the settings file to `head_settings`.
+fn editing_settings(head_settings: &str, rules_path: &str, head_rules: &str) -> Facts {
+    editing(SETTINGS_FILE, head_settings, rules_path, head_rules)
+}
+
+const RULES_FILE: &str = ".github/.landqueue";
+const SETTINGS_FILE: &str = ".github/landq.toml";
 
 #[test]
 fn a_pull_request_that_breaks_the_rules_never_lands() {
@@ -489,13 +504,11 @@ fn a_pull_request_that_breaks_the_rules_never_lands() {
 
 #[test]
 fn a_pull_request_that_breaks_the_settings_never_lands() {
-    let mut facts = landable();
-    facts.files = vec![ChangedFile::new(".github/landq.toml")];
-    facts.head_config = Some(HeadConfig {
-        settings: Settings::parse("label = \"ship\"\nmin_approvals = 0\n"),
-        rules_path: ".github/.landqueue".into(),
-        rules: Rules::parse(BASE_RULES).map(Arc::new),
-    });
+    let facts = editing_settings(
+        "label = \"ship\"\nmin_approvals = 0\n",
+        RULES_FILE,
+        BASE_RULES,
+    );
     let text: Vec<String> = reasons(&facts).iter().map(Reason::to_string).collect();
     assert_eq!(
         text,
@@ -509,13 +522,11 @@ fn a_pull_request_that_breaks_the_settings_never_lands() {
 
 #[test]
 fn moving_the_rules_to_an_invalid_codeowners_never_lands() {
-    let mut facts = landable();
-    facts.files = vec![ChangedFile::new(".github/landq.toml")];
-    facts.head_config = Some(HeadConfig {
-        settings: Settings::parse("rules = \".github/CODEOWNERS\""),
-        rules_path: ".github/CODEOWNERS".into(),
-        rules: Rules::parse("* @org/eng\n*.[ch] @c\n").map(Arc::new),
-    });
+    let facts = editing_settings(
+        "rules = \".github/CODEOWNERS\"",
+        ".github/CODEOWNERS",
+        "* @org/eng\n*.[ch] @c\n",
+    );
     assert!(matches!(
         &reasons(&facts)[..],
         [Reason::RulesWouldBreak { file, errors }] if file == ".github/CODEOWNERS" && errors[0].line == 2
@@ -580,14 +591,8 @@ fn a_repair_that_touches_other_files_or_stays_broken_is_no_repair() {
 
 #[test]
 fn broken_base_settings_are_repaired_with_an_admin_approval() {
-    let mut facts = landable();
+    let mut facts = editing_settings("min_approvals = 2", RULES_FILE, BASE_RULES);
     facts.settings = Settings::parse("min_aprovals = 2");
-    facts.files = vec![ChangedFile::new(".github/landq.toml")];
-    facts.head_config = Some(HeadConfig {
-        settings: Settings::parse("min_approvals = 2"),
-        rules_path: ".github/.landqueue".into(),
-        rules: Rules::parse(BASE_RULES).map(Arc::new),
-    });
     assert!(
         matches!(&reasons(&facts)[..], [Reason::RepairNeedsAdmin { files }] if files == &[".github/landq.toml"])
     );
