@@ -564,6 +564,31 @@ async fn a_worker_killed_mid_landing_merges_exactly_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_after_the_record_reports_the_land_once_restarted() {
+    let mut land = Land::start().await;
+    let pr = land.pull_changing("f", &[("docs/a.md", Some("# More\n"))]);
+    land.approve(pr, &["bob"]).await;
+    // Merged and recorded; the `Landed as` status is sent but never answered.
+    let head = land.hub.tip(REPO, "f");
+    let status = format!("/repos/{REPO}/statuses/{head}");
+    land.hub.fail("POST", &status, Fault::Hang, 1);
+    land.request(pr).await;
+    land.until("the status call after the merge", |hub| {
+        hub.pull_state(REPO, pr).2.is_some() && hub.count("POST", &status) >= 1
+    })
+    .await;
+    land.restart(); // kill -9 while the status call hangs
+
+    // The next start takes the message back from the killed process, finds
+    // the entry `landed` and finishes: status, label, entry.
+    let squash = land.landed(pr).await;
+    assert!(land.feedback("success").await.contains(&squash));
+    assert_eq!(land.merges(pr), 1);
+    assert_eq!(land.lands().await.len(), 1);
+    assert!(land.hub.comments(REPO, pr).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn github_502_and_429_are_retried_and_the_land_goes_through() {
     let land = Land::start().await;
     let pr = land.pull();
