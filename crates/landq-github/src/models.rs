@@ -183,6 +183,7 @@ pub struct CheckRun {
     name: String,
     status: String,
     conclusion: Option<String>,
+    html_url: Option<String>,
 }
 
 impl CheckRun {
@@ -195,6 +196,7 @@ impl CheckRun {
         Check {
             name: self.name,
             outcome,
+            url: self.html_url,
         }
     }
 }
@@ -208,6 +210,7 @@ pub struct CombinedStatus {
 pub struct Status {
     context: String,
     state: String,
+    target_url: Option<String>,
 }
 
 impl Status {
@@ -220,6 +223,7 @@ impl Status {
         Check {
             name: self.context,
             outcome,
+            url: self.target_url,
         }
     }
 }

@@ -112,6 +112,8 @@ pub struct Check {
     pub name: String,
     /// Where it stands.
     pub outcome: CheckOutcome,
+    /// Its page on GitHub (check run `html_url`, status `target_url`).
+    pub url: Option<String>,
 }
 
 /// Where a check stands.

@@ -19,6 +19,12 @@ pub const STATUS_DESCRIPTION_CHARS: usize = 140;
 pub enum Standing {
     /// Something is missing; it may still land.
     Waiting,
+    /// Ready, waiting its turn in the queue.
+    Queued,
+    /// Its speculative commit is being tested.
+    Testing,
+    /// Blocked by a conflict; re-enters the queue by itself.
+    Blocked,
     /// Landed.
     Landed,
     /// landq gave up and removed the label.

@@ -9,6 +9,7 @@
 //! - [`settings`]: the `.github/landq.toml` file.
 //! - [`facts`] and [`decide`](mod@decide): the landing policy.
 //! - [`feedback`]: every text a pull request shows.
+//! - [`stack`]: the land queue's check verdicts and texts.
 //! - [`message`]: the squash commit message.
 //! - [`names`]: GitHub's logins and repository names.
 
@@ -23,6 +24,7 @@ pub mod owners;
 pub mod pattern;
 pub mod rules;
 pub mod settings;
+pub mod stack;
 
 #[cfg(test)]
 mod matching_cases;
@@ -34,4 +36,4 @@ pub use facts::{
 };
 pub use message::CommitMessage;
 pub use rules::{Owner, RULES_PATH, Rule, RuleError, RuleErrorKind, Rules, RulesErrors};
-pub use settings::{SETTINGS_PATH, Settings, SettingsError};
+pub use settings::{LandMode, SETTINGS_PATH, Settings, SettingsError};

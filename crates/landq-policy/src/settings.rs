@@ -4,7 +4,9 @@
 //! are errors, so a typo never silently weakens the policy. See
 //! `examples/landq.toml` in this crate for an annotated example.
 
-use serde::Deserialize;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
 
 use crate::rules::RULES_PATH;
 
@@ -33,6 +35,53 @@ pub struct Settings {
     /// The rules file (CODEOWNERS format), a file directly in `.github/`.
     /// Default: `.github/.landqueue`; `.github/CODEOWNERS` shares GitHub's.
     pub rules: String,
+    /// Queue entries tested at once, each on top of those ahead of it.
+    /// Default: 4; 1 tests one pull request at a time.
+    pub stack_depth: usize,
+    /// Check runs or commit statuses that must succeed on each speculative
+    /// commit (`landq/stack/<number>`). Default: none, and then landq tests
+    /// nothing together: it lands ready pull requests one at a time, in order.
+    pub stack_checks: Vec<String>,
+    /// How long a speculative commit may wait for its first check before the
+    /// pull request leaves the queue (the CI is not triggered). Default: 10m.
+    #[serde(deserialize_with = "duration")]
+    pub stack_start_timeout: Duration,
+    /// How long the stack checks of one speculative commit may run in all.
+    /// Default: 2h.
+    #[serde(deserialize_with = "duration")]
+    pub stack_timeout: Duration,
+    /// How often a failed stack check is re-run before the pull request
+    /// leaves the queue, for flaky CI. Default: 0.
+    pub stack_retries: u32,
+    /// How a tested pull request reaches the base branch. Default: `merge`.
+    pub land_mode: LandMode,
+}
+
+/// How a tested pull request reaches the base branch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LandMode {
+    /// GitHub's squash merge pinned to the tested head; the landed tree is
+    /// then compared with the tested one. GitHub shows the pull request
+    /// merged.
+    #[default]
+    Merge,
+    /// The base branch is moved to the tested commit itself (never forced),
+    /// a whole green prefix at once; each pull request is then closed with a
+    /// comment naming its commit (GitHub shows it closed, not merged).
+    FastForward,
+}
+
+/// The deepest stack landq builds.
+pub const MAX_STACK_DEPTH: usize = 32;
+
+fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    humantime::parse_duration(&text).map_err(|err| {
+        serde::de::Error::custom(format!(
+            "`{text}` is not a duration such as \"10m\" or \"2h\": {err}"
+        ))
+    })
 }
 
 impl Default for Settings {
@@ -44,6 +93,12 @@ impl Default for Settings {
             required_checks: Vec::new(),
             branches: None,
             rules: RULES_PATH.to_owned(),
+            stack_depth: 4,
+            stack_checks: Vec::new(),
+            stack_start_timeout: Duration::from_secs(10 * 60),
+            stack_timeout: Duration::from_secs(2 * 60 * 60),
+            stack_retries: 0,
+            land_mode: LandMode::Merge,
         }
     }
 }
@@ -78,6 +133,18 @@ impl Settings {
                 line: line_of(text, "min_approvals"),
                 message: "`min_approvals` must be at least 1: landq never lands unreviewed code"
                     .into(),
+            });
+        }
+        if !(1..=MAX_STACK_DEPTH).contains(&settings.stack_depth) {
+            return Err(SettingsError {
+                line: line_of(text, "stack_depth"),
+                message: format!("`stack_depth` must be between 1 and {MAX_STACK_DEPTH}"),
+            });
+        }
+        if settings.stack_start_timeout.is_zero() || settings.stack_timeout.is_zero() {
+            return Err(SettingsError {
+                line: line_of(text, "stack_"),
+                message: "stack timeouts must be longer than zero".into(),
             });
         }
         if !is_github_file(&settings.rules) {
@@ -177,6 +244,32 @@ mod tests {
                 err.message
             );
         }
+    }
+
+    #[test]
+    fn the_stack_settings_have_defaults_and_bounds() {
+        let default = Settings::default();
+        assert_eq!(default.stack_depth, 4);
+        assert!(default.stack_checks.is_empty());
+        assert_eq!(default.stack_start_timeout, Duration::from_secs(600));
+        assert_eq!(default.stack_timeout, Duration::from_secs(7200));
+        assert_eq!(default.land_mode, LandMode::Merge);
+        let set = Settings::parse(
+            "stack_depth = 8\nstack_checks = [\"ci / test\"]\nstack_start_timeout = \"90s\"\n\
+             stack_timeout = \"1h 30m\"\nstack_retries = 1\nland_mode = \"fast-forward\"\n",
+        )
+        .unwrap();
+        assert_eq!(set.stack_depth, 8);
+        assert_eq!(set.stack_start_timeout, Duration::from_secs(90));
+        assert_eq!(set.stack_timeout, Duration::from_secs(5400));
+        assert_eq!(set.land_mode, LandMode::FastForward);
+        let err = Settings::parse("label = \"x\"\nstack_depth = 0").unwrap_err();
+        assert_eq!((err.line, err.message.contains("between 1 and 32")), (2, true));
+        let err = Settings::parse("\nstack_timeout = \"soon\"").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("not a duration"), "{}", err.message);
+        let err = Settings::parse("land_mode = \"rebase\"").unwrap_err();
+        assert!(err.message.contains("fast-forward"), "{}", err.message);
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub struct FirestoreStore {
     db: FirestoreDb,
     entries: String,
     lands: String,
+    frozen: String,
 }
 
 impl FirestoreStore {
@@ -40,6 +41,7 @@ impl FirestoreStore {
             db,
             entries: format!("{prefix}entries"),
             lands: format!("{prefix}lands"),
+            frozen: format!("{prefix}frozen"),
         })
     }
 
@@ -149,6 +151,48 @@ impl Store for FirestoreStore {
             .into_iter()
             .map(|d| Ok(serde_json::from_str(&d.body)?))
             .collect()
+    }
+
+    async fn set_frozen(
+        &self,
+        repo: &str,
+        base: &str,
+        why: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let id = format!("{}:{base}", repo.replace('/', ":"));
+        match why {
+            Some(why) => {
+                let doc = Doc {
+                    repo: repo.to_owned(),
+                    at_ms: 0,
+                    body: why.to_owned(),
+                };
+                self.put(&self.frozen, &id, &doc).await
+            }
+            None => self
+                .db
+                .fluent()
+                .delete()
+                .from(self.frozen.as_str())
+                .document_id(id)
+                .execute()
+                .await
+                .map_err(firestore_error),
+        }
+    }
+
+    async fn frozen(&self, repo: &str, base: &str) -> Result<Option<String>, StoreError> {
+        let id = format!("{}:{base}", repo.replace('/', ":"));
+        let doc: Option<Doc> = self
+            .db
+            .fluent()
+            .select()
+            .by_id_in(&self.frozen)
+            .obj()
+            .one(id)
+            .await
+            .map_err(firestore_error)?;
+        Ok(doc.map(|d| d.body))
     }
 
     async fn check(&self) -> Result<(), StoreError> {

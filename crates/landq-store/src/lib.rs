@@ -16,10 +16,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryState {
-    /// Requested; not yet evaluated.
+    /// The policy holds: in the queue, waiting its turn in the stack.
     Queued,
     /// Evaluated; something is missing (see the entry's reasons).
     Waiting,
+    /// In the stack: its speculative commit is built and being tested.
+    Testing,
+    /// In the queue but blocked by a conflict (see `blocked`).
+    Blocked,
     /// The merge call is under way.
     Landing,
     /// Merged by landq; the record, the feedback or the label's removal is
@@ -50,8 +54,100 @@ pub struct QueueEntry {
     pub reasons: Vec<String>,
     /// Last change (ms since the Unix epoch).
     pub updated_at_ms: i64,
+    /// The pull request's title, as last read.
+    #[serde(default)]
+    pub title: String,
+    /// The squash commit message (title, blank line, body) it lands with,
+    /// which its speculative commit carries too.
+    #[serde(default)]
+    pub message: String,
+    /// The changed paths (and old paths of renames), for naming conflicts.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Its speculative commit, while in the stack.
+    #[serde(default)]
+    pub stack: Option<Stacked>,
+    /// What it conflicts with, while blocked.
+    #[serde(default)]
+    pub blocked: Option<Conflict>,
+    /// Whether landq may have created branches for it (set before the
+    /// first is written, cleared once they are deleted).
+    #[serde(default)]
+    pub refs: bool,
 }
 
+impl QueueEntry {
+    /// A new entry: `requested_by` applied the label at `requested_at_ms`;
+    /// not evaluated yet (waiting).
+    pub fn requested(
+        repo: &str,
+        pr: u64,
+        base: &str,
+        requested_by: &str,
+        requested_at_ms: i64,
+    ) -> QueueEntry {
+        QueueEntry {
+            repo: repo.to_owned(),
+            pr,
+            base: base.to_owned(),
+            requested_by: requested_by.to_owned(),
+            requested_at_ms,
+            state: EntryState::Waiting,
+            head_sha: None,
+            attempts: 0,
+            reasons: Vec::new(),
+            updated_at_ms: requested_at_ms,
+            title: String::new(),
+            message: String::new(),
+            paths: Vec::new(),
+            stack: None,
+            blocked: None,
+            refs: false,
+        }
+    }
+}
+
+impl EntryState {
+    /// Whether an entry in this state is in the queue (the policy held at
+    /// its head when last evaluated).
+    pub fn in_queue(self) -> bool {
+        !matches!(self, EntryState::Waiting)
+    }
+}
+
+/// An entry's speculative commit S_k: its pull request squashed on top of
+/// its parent (the base, or the entry ahead's speculative commit).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stacked {
+    /// The head commit it was built from.
+    pub head_sha: String,
+    /// Its parent commit.
+    pub parent: String,
+    /// The parent's tree.
+    pub parent_tree: String,
+    /// The speculative commit, on `landq/stack/<pr>`.
+    pub commit: String,
+    /// Its tree: what lands.
+    pub tree: String,
+    /// When it was pushed (ms since the Unix epoch), for the timeouts.
+    pub built_at_ms: i64,
+    /// Stack-check re-runs used so far.
+    #[serde(default)]
+    pub retries: u32,
+}
+
+/// A textual conflict that blocks an entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    /// The head commit that conflicts.
+    pub head_sha: String,
+    /// The pull request ahead it conflicts with; `None`: the base itself.
+    pub culprit: Option<u64>,
+    /// The landed pull request that made it conflict with the base, if known.
+    pub landed: Option<u64>,
+    /// Paths changed on both sides.
+    pub files: Vec<String>,
+}
 /// How one owned path was approved, for the audit log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OwnerRecord {
@@ -90,6 +186,9 @@ pub struct LandRecord {
     pub requested_at_ms: i64,
     /// When it landed (ms since the Unix epoch).
     pub landed_at_ms: i64,
+    /// Every changed path, for telling authors which land conflicts with them.
+    #[serde(default)]
+    pub paths: Vec<String>,
 }
 
 /// A storage failure.
@@ -124,6 +223,12 @@ pub trait Store: Send + Sync + 'static {
     async fn record_land(&self, record: &LandRecord) -> Result<(), StoreError>;
     /// A repository's land records, most recent first, at most `limit`.
     async fn lands(&self, repo: &str, limit: usize) -> Result<Vec<LandRecord>, StoreError>;
+    /// Freezes (`Some(why)`) or unfreezes (`None`) the queue of `base`:
+    /// nothing lands there while it is frozen.
+    async fn set_frozen(&self, repo: &str, base: &str, why: Option<&str>)
+    -> Result<(), StoreError>;
+    /// Why the queue of `base` is frozen, if it is.
+    async fn frozen(&self, repo: &str, base: &str) -> Result<Option<String>, StoreError>;
     /// Whether the store answers (for readiness probes).
     async fn check(&self) -> Result<(), StoreError>;
 }

@@ -30,6 +30,12 @@ CREATE TABLE IF NOT EXISTS lands (
     PRIMARY KEY (repo, pr, squash_sha)
 );
 CREATE INDEX IF NOT EXISTS lands_by_time ON lands (repo, landed_at_ms);
+CREATE TABLE IF NOT EXISTS frozen (
+    repo TEXT NOT NULL,
+    base TEXT NOT NULL,
+    why TEXT NOT NULL,
+    PRIMARY KEY (repo, base)
+);
 ";
 
 /// The embedded store.
@@ -149,6 +155,43 @@ impl Store for SqliteStore {
                 c.prepare("SELECT body FROM lands WHERE repo = ?1 ORDER BY landed_at_ms DESC, pr DESC LIMIT ?2")?;
             let bodies = stmt.query_map(params![repo, limit], |r| r.get::<_, String>(0))?;
             bodies.map(|b| Ok(serde_json::from_str(&b?)?)).collect()
+        })
+        .await
+    }
+
+    async fn set_frozen(
+        &self,
+        repo: &str,
+        base: &str,
+        why: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let (repo, base, why) = (repo.to_owned(), base.to_owned(), why.map(str::to_owned));
+        self.with(move |c| {
+            match why {
+                Some(why) => c.execute(
+                    "INSERT INTO frozen (repo, base, why) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (repo, base) DO UPDATE SET why = ?3",
+                    params![repo, base, why],
+                )?,
+                None => c.execute(
+                    "DELETE FROM frozen WHERE repo = ?1 AND base = ?2",
+                    params![repo, base],
+                )?,
+            };
+            Ok(())
+        })
+        .await
+    }
+
+    async fn frozen(&self, repo: &str, base: &str) -> Result<Option<String>, StoreError> {
+        let (repo, base) = (repo.to_owned(), base.to_owned());
+        self.with(move |c| {
+            Ok(c.query_row(
+                "SELECT why FROM frozen WHERE repo = ?1 AND base = ?2",
+                params![repo, base],
+                |r| r.get(0),
+            )
+            .optional()?)
         })
         .await
     }

@@ -4,21 +4,19 @@
 
 use landq_store::firestore::FirestoreStore;
 use landq_store::sqlite::SqliteStore;
-use landq_store::{EntryState, LandRecord, OwnerRecord, QueueEntry, Store};
+use landq_store::{Conflict, EntryState, LandRecord, OwnerRecord, QueueEntry, Stacked, Store};
 use tempfile::TempDir;
 
 fn entry(repo: &str, pr: u64, requested_at_ms: i64) -> QueueEntry {
     QueueEntry {
-        repo: repo.into(),
-        pr,
-        base: "main".into(),
-        requested_by: "alice".into(),
-        requested_at_ms,
         state: EntryState::Queued,
-        head_sha: None,
-        attempts: 0,
-        reasons: Vec::new(),
-        updated_at_ms: requested_at_ms,
+        title: "Charge in cents".into(),
+        message: "Charge in cents (#1)
+
+Approved-by: bob
+".into(),
+        paths: vec!["billing/pay.rs".into()],
+        ..QueueEntry::requested(repo, pr, "main", "alice", requested_at_ms)
     }
 }
 
@@ -40,6 +38,7 @@ fn land(repo: &str, pr: u64, squash: &str, landed_at_ms: i64) -> LandRecord {
         rules_sha: Some("r".repeat(40)),
         requested_at_ms: landed_at_ms - 5_000,
         landed_at_ms,
+        paths: vec!["services/billing/pay.rs".into(), "docs/a.md".into()],
     }
 }
 
@@ -76,6 +75,49 @@ async fn suite(store: &dyn Store) {
     store.remove_entry("acme/app", 3).await.unwrap();
     assert_eq!(store.entries("acme/app").await.unwrap(), [waiting]);
     assert_eq!(store.entries("acme/other").await.unwrap().len(), 1);
+
+    // The stack and a conflict are kept with the entry.
+    let mut testing = entry("acme/app", 8, 3_000);
+    testing.state = EntryState::Testing;
+    testing.stack = Some(Stacked {
+        head_sha: "h8".into(),
+        parent: "p".into(),
+        parent_tree: "pt".into(),
+        commit: "s8".into(),
+        tree: "t8".into(),
+        built_at_ms: 3_100,
+        retries: 1,
+    });
+    store.put_entry(&testing).await.unwrap();
+    let mut blocked = entry("acme/app", 9, 4_000);
+    blocked.state = EntryState::Blocked;
+    blocked.blocked = Some(Conflict {
+        head_sha: "h9".into(),
+        culprit: Some(8),
+        landed: None,
+        files: vec!["billing/pay.rs".into()],
+    });
+    store.put_entry(&blocked).await.unwrap();
+    assert_eq!(store.entry("acme/app", 8).await.unwrap(), Some(testing));
+    assert_eq!(store.entry("acme/app", 9).await.unwrap(), Some(blocked));
+    store.remove_entry("acme/app", 8).await.unwrap();
+    store.remove_entry("acme/app", 9).await.unwrap();
+
+    // Freezing is per repository and branch.
+    assert_eq!(store.frozen("acme/app", "main").await.unwrap(), None);
+    store
+        .set_frozen("acme/app", "main", Some("tree mismatch"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.frozen("acme/app", "main").await.unwrap().as_deref(),
+        Some("tree mismatch")
+    );
+    assert_eq!(store.frozen("acme/app", "release").await.unwrap(), None);
+    assert_eq!(store.frozen("acme/other", "main").await.unwrap(), None);
+    store.set_frozen("acme/app", "main", None).await.unwrap();
+    store.set_frozen("acme/app", "main", None).await.unwrap();
+    assert_eq!(store.frozen("acme/app", "main").await.unwrap(), None);
 
     // Lands: the audit log, idempotent per squash commit, newest first.
     store

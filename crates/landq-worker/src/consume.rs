@@ -22,6 +22,8 @@ use tracing::Instrument;
 
 use crate::ProcessError;
 use crate::land::{Lander, Outcome};
+use crate::queue::Focus;
+use crate::reconcile::QUEUE_EVENT;
 
 /// Failures after which a message is set aside, unless configured otherwise.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
@@ -148,6 +150,8 @@ async fn process(lander: &Lander, received: &Received, stop: &watch::Receiver<bo
                     Outcome::Landed { .. } => "landed",
                     Outcome::Waiting(_) => "waiting",
                     Outcome::Failed(_) => "failed",
+                    Outcome::Queued => "queued",
+                    Outcome::Blocked => "blocked",
                     Outcome::NotRequested => "not_requested",
                 };
                 lander.metrics().processed(name);
@@ -161,7 +165,29 @@ async fn process(lander: &Lander, received: &Received, stop: &watch::Receiver<bo
             }
         }
     }
+    if failure.is_none()
+        && let Some(focus) = queue_focus(envelope)
+        && let Err(err) = lander
+            .drive_repo(envelope.installation, &envelope.repo, focus)
+            .await
+    {
+        tracing::warn!(error = %err, "moving the queue failed");
+        failure = Some(err);
+    }
     failure.map_or(Processed::Done, Processed::Failed)
+}
+
+/// Whether an event moves the queue by itself, and which stack checks it
+/// may have changed: a check or status on a commit no pull request has as
+/// its head (a speculative commit), or the periodic pass over the queue.
+fn queue_focus(envelope: &landq_bus::Envelope) -> Option<Focus<'_>> {
+    match envelope.event.as_str() {
+        QUEUE_EVENT => Some(Focus::All),
+        "check_run" | "check_suite" | "status" | "workflow_run" if envelope.prs.is_empty() => {
+            envelope.sha.as_deref().map(Focus::Commit)
+        }
+        _ => None,
+    }
 }
 
 /// Acks, retries later or sets the message aside, as `processed` says.

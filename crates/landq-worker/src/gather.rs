@@ -76,7 +76,7 @@ impl FileCache {
     }
 
     /// The settings of blob `sha` (none: defaults).
-    async fn settings(
+    pub(crate) async fn settings(
         &self,
         repo: &Repo,
         sha: Option<&str>,

@@ -13,11 +13,12 @@ use landq_github::{CheckRunUpdate, GitHub, GitHubError, MergeOutcome, Repo};
 use crate::ProcessError;
 use landq_policy::feedback::{HEAD_KEPT_MOVING, Report, Standing, merge_refused, refusal_comment};
 use landq_policy::{Decision, Landing, PullState, Reason, decide};
-use landq_store::{EntryState, LandRecord, OwnerRecord, QueueEntry, Store};
+use landq_store::{EntryState, LandRecord, OwnerRecord, QueueEntry, Stacked, Store};
 
 use crate::bounded::Bounded;
 use crate::gather::{FileCache, Gathered, gather};
 use crate::metrics::WorkerMetrics;
+use crate::queue::Focus;
 
 /// The name of landq's check run (or commit status context).
 pub const CHECK_NAME: &str = "landq";
@@ -40,6 +41,10 @@ pub enum Outcome {
     Waiting(Vec<String>),
     /// landq gave up and removed the label; the reasons say why.
     Failed(Vec<String>),
+    /// Ready, in the queue, waiting its turn or its stack checks.
+    Queued,
+    /// Ready, but blocked by a conflict; it keeps its label.
+    Blocked,
     /// The pull request does not carry the land label (any more).
     NotRequested,
 }
@@ -51,15 +56,18 @@ const FAN_OUT: usize = 5;
 
 /// The worker's state shared by all consumers.
 pub struct Lander {
-    github: Arc<GitHub>,
-    store: Arc<dyn Store>,
-    files: FileCache,
+    pub(crate) github: Arc<GitHub>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) files: FileCache,
+    /// The tree of each base tip seen, by commit SHA.
+    pub(crate) trees: Bounded<String, String>,
     /// The `landq` check run per (repository, head SHA), updated in place
     /// as the state changes (App auth).
     check_runs: Bounded<(String, String), u64>,
-    metrics: WorkerMetrics,
-    /// Timestamps of entries and records, and the metrics' durations.
-    clock: Clock,
+    pub(crate) metrics: WorkerMetrics,
+    /// Timestamps of entries and records, the stack's timeouts, and the
+    /// metrics' durations.
+    pub(crate) clock: Clock,
 }
 
 impl Lander {
@@ -75,6 +83,7 @@ impl Lander {
             github,
             store,
             files: FileCache::default(),
+            trees: Bounded::new(MAX_CHECK_RUNS),
             check_runs: Bounded::new(MAX_CHECK_RUNS),
             metrics,
             clock,
@@ -107,7 +116,8 @@ impl Lander {
         Ok(prs.into_iter().filter(|pr| labelled.contains(pr)).collect())
     }
 
-    /// Reads, decides and acts on pull request `pr` of `repo`.
+    /// Reads, decides and acts on pull request `pr` of `repo`, then moves
+    /// its base branch's queue on.
     pub async fn process(
         &self,
         installation: Option<u64>,
@@ -115,72 +125,170 @@ impl Lander {
         pr: u64,
     ) -> Result<Outcome, ProcessError> {
         let client = self.github.repo(installation, repo)?;
-        for _ in 0..HEAD_MOVES {
-            let gathered = gather(&client, pr, &self.files).await?;
-            let entry = self.store.entry(repo, pr).await?;
-            let pull = &gathered.facts.pull;
-
-            if pull.state == PullState::Merged {
-                return self.finish_merged(&client, &gathered, entry).await;
+        let gathered = gather(&client, pr, &self.files).await?;
+        let entry = self.store.entry(repo, pr).await?;
+        let base = gathered.facts.pull.base.clone();
+        let was_queued = entry.as_ref().is_some_and(|e| {
+            e.state.in_queue() && e.head_sha.as_ref() == Some(&gathered.facts.pull.head_sha)
+        });
+        match self.evaluate(&client, &gathered, entry).await? {
+            Evaluated::Done(outcome) => {
+                self.drive(&client, &base, Focus::Front, None).await?;
+                Ok(outcome)
             }
-            if !pull.labels.contains(&gathered.label) || pull.state == PullState::Closed {
-                if entry.is_some() {
-                    self.store.remove_entry(repo, pr).await?;
+            Evaluated::Ready(entry, landing) => {
+                if entry.state == EntryState::Blocked {
+                    self.drive(&client, &base, Focus::Front, None).await?;
+                    return Ok(Outcome::Blocked);
                 }
-                return Ok(Outcome::NotRequested);
+                let entered = !was_queued;
+                let head = landing.head_sha;
+                let fresh = Fresh { gathered };
+                let done = self.drive(&client, &base, Focus::Front, Some(fresh)).await?;
+                if let Some((_, outcome)) = done.into_iter().find(|(n, _)| *n == pr) {
+                    return Ok(outcome);
+                }
+                if entered {
+                    self.report_position(&client, &base, pr, &head).await?;
+                }
+                Ok(Outcome::Queued)
             }
-            let mut entry =
-                entry.unwrap_or_else(|| new_entry(repo, &gathered, self.clock.now_ms()));
+        }
+    }
 
-            match decide(&gathered.facts) {
-                Decision::Wait(reasons) if reasons.iter().any(refuses) => {
-                    let text = texts(&reasons);
-                    self.fail(&client, &gathered, &text).await?;
-                    return Ok(Outcome::Failed(text));
-                }
-                Decision::Wait(reasons) => {
-                    let text = texts(&reasons);
-                    entry.state = EntryState::Waiting;
-                    entry.reasons = text.clone();
-                    entry.head_sha = Some(pull.head_sha.clone());
-                    entry.updated_at_ms = self.clock.now_ms();
-                    self.store.put_entry(&entry).await?;
-                    self.feedback(&client, &pull.head_sha, Report::waiting(&text))
-                        .await?;
-                    return Ok(Outcome::Waiting(text));
-                }
-                Decision::Land(landing) => {
-                    entry.state = EntryState::Landing;
+    /// Decides on gathered facts. A pull request that stops being ready
+    /// leaves the queue (its speculative commit with it); one that is ready
+    /// is handed back with its entry, in the queue, to be landed in turn.
+    pub(crate) async fn evaluate(
+        &self,
+        client: &Repo,
+        gathered: &Gathered,
+        entry: Option<QueueEntry>,
+    ) -> Result<Evaluated, ProcessError> {
+        let pull = &gathered.facts.pull;
+        if pull.state == PullState::Merged {
+            return Ok(Evaluated::Done(
+                self.finish_merged(client, gathered, entry).await?,
+            ));
+        }
+        if !pull.labels.contains(&gathered.label) || pull.state == PullState::Closed {
+            if let Some(entry) = entry {
+                self.leave(client, &entry).await?;
+            }
+            return Ok(Evaluated::Done(Outcome::NotRequested));
+        }
+        let mut entry = entry.unwrap_or_else(|| new_entry(client.name(), gathered, self.clock.now_ms()));
+        match decide(&gathered.facts) {
+            Decision::Wait(reasons) if reasons.iter().any(refuses) => {
+                let text = texts(&reasons);
+                let head = pull.head_sha.clone();
+                self.fail(client, &entry, &head, &gathered.label, &text)
+                    .await?;
+                Ok(Evaluated::Done(Outcome::Failed(text)))
+            }
+            Decision::Wait(reasons) if matches!(reasons[..], [Reason::NotMergeable(_)]) => {
+                entry.head_sha = Some(pull.head_sha.clone());
+                let paths = changed_paths(gathered);
+                Ok(Evaluated::Done(
+                    self.block_on_base(client, entry, &paths).await?,
+                ))
+            }
+            Decision::Wait(reasons) => {
+                let text = texts(&reasons);
+                self.unstack(client, &mut entry).await?;
+                entry.state = EntryState::Waiting;
+                entry.reasons = text.clone();
+                entry.head_sha = Some(pull.head_sha.clone());
+                entry.updated_at_ms = self.clock.now_ms();
+                self.store.put_entry(&entry).await?;
+                self.feedback(client, &pull.head_sha, Report::waiting(&text))
+                    .await?;
+                Ok(Evaluated::Done(Outcome::Waiting(text)))
+            }
+            Decision::Land(landing) => {
+                let same_head = entry.head_sha.as_deref() == Some(landing.head_sha.as_str());
+                if !(entry.state.in_queue() && same_head) {
+                    entry.state = EntryState::Queued;
                     entry.head_sha = Some(landing.head_sha.clone());
-                    entry.attempts += 1;
+                    entry.stack = None;
+                    entry.blocked = None;
+                    entry.reasons = Vec::new();
+                    entry.title = pull.title.clone();
+                    entry.message = landing.message.to_string();
+                    entry.paths = changed_paths(gathered);
                     entry.updated_at_ms = self.clock.now_ms();
                     self.store.put_entry(&entry).await?;
-                    self.metrics
-                        .queue_wait(self.clock.since(entry.requested_at_ms).as_secs_f64());
-                    let message = &landing.message;
-                    match client
-                        .merge(pr, &landing.head_sha, &message.title, &message.body)
-                        .await?
-                    {
-                        MergeOutcome::Merged { sha } => {
-                            self.landed(&client, &gathered, &entry, &landing, &sha)
-                                .await?;
-                            return Ok(Outcome::Landed { sha });
-                        }
-                        MergeOutcome::HeadMoved => {
-                            tracing::info!(
-                                repo,
-                                pr,
-                                "head moved under the merge; evaluating the new head"
-                            );
-                            continue;
-                        }
-                        MergeOutcome::NotMergeable(why) => {
-                            let text = vec![merge_refused(&why)];
-                            self.fail(&client, &gathered, &text).await?;
-                            return Ok(Outcome::Failed(text));
-                        }
-                    }
+                }
+                Ok(Evaluated::Ready(entry, landing))
+            }
+        }
+    }
+
+    /// Merges the queue's front entry through GitHub's squash merge, pinned
+    /// to the head the policy was just evaluated on (`fresh`, or read now).
+    /// With a speculative commit (`tested`), the head must be the one tested
+    /// and the landed tree must be the tested tree.
+    pub(crate) async fn land_front(
+        &self,
+        client: &Repo,
+        front: &QueueEntry,
+        mut fresh: Option<Fresh>,
+        tested: Option<&Stacked>,
+    ) -> Result<Outcome, ProcessError> {
+        for _ in 0..HEAD_MOVES {
+            let (gathered, entry) = match fresh.take() {
+                Some(fresh) => (fresh.gathered, Some(front.clone())),
+                None => (
+                    gather(client, front.pr, &self.files).await?,
+                    self.store.entry(client.name(), front.pr).await?,
+                ),
+            };
+            let (mut entry, landing) = match self.evaluate(client, &gathered, entry).await? {
+                Evaluated::Done(outcome) => return Ok(outcome),
+                Evaluated::Ready(entry, landing) => (entry, landing),
+            };
+            if entry.state == EntryState::Blocked {
+                return Ok(Outcome::Blocked);
+            }
+            if tested.is_some_and(|t| entry.stack.as_ref() != Some(t)) {
+                // A new head since the test: it is tested again in turn.
+                return Ok(Outcome::Queued);
+            }
+            entry.state = EntryState::Landing;
+            entry.attempts += 1;
+            entry.updated_at_ms = self.clock.now_ms();
+            self.store.put_entry(&entry).await?;
+            self.metrics
+                .queue_wait(self.clock.since(entry.requested_at_ms).as_secs_f64());
+            let message = &landing.message;
+            match client
+                .merge(front.pr, &landing.head_sha, &message.title, &message.body)
+                .await?
+            {
+                MergeOutcome::Merged { sha } => {
+                    self.landed(client, &gathered, &entry, &landing, &sha)
+                        .await?;
+                    return Ok(Outcome::Landed { sha });
+                }
+                MergeOutcome::HeadMoved => {
+                    tracing::info!(
+                        repo = client.name(),
+                        pr = front.pr,
+                        "head moved under the merge; evaluating the new head"
+                    );
+                    entry.state = EntryState::Queued;
+                    self.store.put_entry(&entry).await?;
+                    continue;
+                }
+                MergeOutcome::NotMergeable(_) if tested.is_none() => {
+                    let paths = changed_paths(&gathered);
+                    return self.block_on_base(client, entry, &paths).await;
+                }
+                MergeOutcome::NotMergeable(why) => {
+                    let text = vec![merge_refused(&why)];
+                    self.fail(client, &entry, &landing.head_sha, &gathered.label, &text)
+                        .await?;
+                    return Ok(Outcome::Failed(text));
                 }
             }
         }
@@ -245,6 +353,9 @@ impl Lander {
     ) -> Result<(), ProcessError> {
         let pull = &gathered.facts.pull;
         if entry.state != EntryState::Landed {
+            if let Some(tested) = &entry.stack {
+                self.compare_trees(client, entry, tested, sha).await?;
+            }
             let mut landed = entry.clone();
             landed.state = EntryState::Landed;
             landed.reasons = vec![format!("landed as {sha}")];
@@ -275,40 +386,45 @@ impl Lander {
                 rules_sha: gathered.rules_sha.clone(),
                 requested_at_ms: entry.requested_at_ms,
                 landed_at_ms: self.clock.now_ms(),
+                paths: changed_paths(gathered),
             })
             .await?;
         self.feedback(client, &landing.head_sha, Report::landed(sha))
             .await?;
         client.remove_label(pull.number, &gathered.label).await?;
-        self.store.remove_entry(client.name(), pull.number).await?;
+        self.leave(client, entry).await?;
         tracing::info!(repo = client.name(), pr = pull.number, sha, "landed");
         Ok(())
     }
 
-    async fn fail(
+    /// Gives up on `entry`: feedback and a comment naming `reasons`, the
+    /// label removed, the entry (and its speculative commit) gone.
+    pub(crate) async fn fail(
         &self,
         client: &Repo,
-        gathered: &Gathered,
+        entry: &QueueEntry,
+        head: &str,
+        label: &str,
         reasons: &[String],
     ) -> Result<(), ProcessError> {
-        let pull = &gathered.facts.pull;
-        self.feedback(client, &pull.head_sha, Report::failed(reasons))
-            .await?;
+        self.feedback(client, head, Report::failed(reasons)).await?;
         client
-            .comment(pull.number, &refusal_comment(&gathered.label, reasons))
+            .comment(entry.pr, &refusal_comment(label, reasons))
             .await?;
-        client.remove_label(pull.number, &gathered.label).await?;
-        self.store.remove_entry(client.name(), pull.number).await?;
-        tracing::info!(repo = client.name(), pr = pull.number, ?reasons, "refused");
+        client.remove_label(entry.pr, label).await?;
+        self.leave(client, entry).await?;
+        tracing::info!(repo = client.name(), pr = entry.pr, ?reasons, "refused");
         Ok(())
     }
 
     /// The `landq` check run (App) or commit status (token) on `sha`.
-    async fn feedback(&self, client: &Repo, sha: &str, report: Report) -> Result<(), GitHubError> {
+    pub(crate) async fn feedback(&self, client: &Repo, sha: &str, report: Report) -> Result<(), GitHubError> {
         let (conclusion, state) = match report.standing {
-            Standing::Waiting => ("neutral", "pending"),
-            Standing::Landed => ("success", "success"),
-            Standing::Failed => ("failure", "failure"),
+            Standing::Waiting => (Some("neutral"), "pending"),
+            Standing::Queued | Standing::Testing => (None, "pending"),
+            Standing::Blocked => (Some("action_required"), "pending"),
+            Standing::Landed => (Some("success"), "success"),
+            Standing::Failed => (Some("failure"), "failure"),
         };
         if !self.github.is_app() {
             return client
@@ -316,8 +432,12 @@ impl Lander {
                 .await;
         }
         let update = CheckRunUpdate {
-            status: "completed",
-            conclusion: Some(conclusion),
+            status: if conclusion.is_some() {
+                "completed"
+            } else {
+                "in_progress"
+            },
+            conclusion,
             title: report.title,
             summary: report.summary,
         };
@@ -337,10 +457,22 @@ impl Lander {
 fn refuses(reason: &Reason) -> bool {
     matches!(
         reason,
-        Reason::LabelerLacksWrite { .. }
-            | Reason::BranchNotGuarded { .. }
-            | Reason::NotMergeable(_)
+        Reason::LabelerLacksWrite { .. } | Reason::BranchNotGuarded { .. }
     )
+}
+
+/// What evaluating a pull request left to do.
+pub(crate) enum Evaluated {
+    /// Nothing: it is not (or no longer) ready, or already landed.
+    Done(Outcome),
+    /// It is ready: its entry, in the queue, and the evidence to land it.
+    Ready(QueueEntry, Landing),
+}
+
+/// Facts just gathered for a ready pull request, so landing it at once
+/// needs no second read.
+pub(crate) struct Fresh {
+    pub(crate) gathered: Gathered,
 }
 
 /// The landing evidence for a pull request found merged, if the policy
@@ -357,24 +489,25 @@ fn decide_ignoring_state(gathered: &Gathered) -> Option<Landing> {
 
 fn new_entry(repo: &str, gathered: &Gathered, now: i64) -> QueueEntry {
     let pull = &gathered.facts.pull;
+    let labeler = gathered.facts.labeler.as_ref().map(|l| l.login.as_str());
+    // Lands are ordered by when the label went on, not when landq heard.
+    let requested_at_ms = gathered.labeled_at_ms.unwrap_or(now);
     QueueEntry {
-        repo: repo.to_owned(),
-        pr: pull.number,
-        base: pull.base.clone(),
-        requested_by: gathered
-            .facts
-            .labeler
-            .as_ref()
-            .map(|l| l.login.clone())
-            .unwrap_or_default(),
-        // Lands are ordered by when the label went on, not when landq heard.
-        requested_at_ms: gathered.labeled_at_ms.unwrap_or(now),
-        state: EntryState::Queued,
-        head_sha: Some(pull.head_sha.clone()),
-        attempts: 0,
-        reasons: Vec::new(),
+        title: pull.title.clone(),
         updated_at_ms: now,
+        ..QueueEntry::requested(repo, pull.number, &pull.base, labeler.unwrap_or_default(), requested_at_ms)
     }
+}
+
+/// Every path the pull request changes, old paths of renames included.
+fn changed_paths(gathered: &Gathered) -> Vec<String> {
+    gathered
+        .facts
+        .files
+        .iter()
+        .flat_map(|f| f.paths())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn texts(reasons: &[Reason]) -> Vec<String> {

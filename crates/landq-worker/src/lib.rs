@@ -6,6 +6,8 @@
 //! - [`land`]: the state machine that acts on a decision, with the merge
 //!   guarded by the evaluated head SHA, feedback on the pull request and an
 //!   audit record per land.
+//! - [`queue`]: the land queue of a base branch: the ordered speculative
+//!   stack, its checks, conflicts named, lands in order.
 //! - [`consume`]: the loop that feeds nudges from the bus to the lander.
 //! - [`reconcile`]: the periodic pass that nudges every labeled pull request.
 //! - [`metrics`]: outcomes, queue wait and land time for Prometheus.
@@ -21,6 +23,7 @@ mod error;
 pub mod gather;
 pub mod land;
 pub mod metrics;
+pub mod queue;
 pub mod reconcile;
 
 use std::sync::Arc;

@@ -12,10 +12,16 @@ struct OutcomeLabels {
     outcome: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StackLabels {
+    event: &'static str,
+}
+
 /// The worker's metrics, registered in a shared registry.
 #[derive(Clone)]
 pub struct WorkerMetrics {
     processed: Family<OutcomeLabels, Counter>,
+    stack: Family<StackLabels, Counter>,
     queue_wait: Histogram,
     land_time: Histogram,
 }
@@ -25,6 +31,7 @@ impl WorkerMetrics {
     pub fn register(registry: &mut Registry) -> Self {
         let metrics = WorkerMetrics {
             processed: Family::default(),
+            stack: Family::default(),
             // 1 s to ~9 days.
             queue_wait: Histogram::new(exponential_buckets(1.0, 2.0, 20)),
             land_time: Histogram::new(exponential_buckets(1.0, 2.0, 20)),
@@ -33,6 +40,12 @@ impl WorkerMetrics {
             "landq_processed",
             "Pull requests processed, by outcome (landed, waiting, failed, not_requested, error)",
             metrics.processed.clone(),
+        );
+        registry.register(
+            "landq_stack_events",
+            "Land-queue events, by kind (built, conflict, check_failed, never_started, \
+             timed_out, retried, tree_mismatch)",
+            metrics.stack.clone(),
         );
         registry.register(
             "landq_queue_wait_seconds",
@@ -57,6 +70,11 @@ impl WorkerMetrics {
         self.processed
             .get_or_create(&OutcomeLabels { outcome })
             .inc();
+    }
+
+    /// Counts one land-queue event.
+    pub fn stack(&self, event: &'static str) {
+        self.stack.get_or_create(&StackLabels { event }).inc();
     }
 
     /// Records the wait before a merge call.

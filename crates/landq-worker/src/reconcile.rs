@@ -19,6 +19,10 @@ use crate::gather::Listing;
 use landq_policy::settings::{DEFAULT_LABEL, SETTINGS_PATH, Settings};
 use tokio::sync::watch;
 
+/// The event name of the nudge that moves a repository's queues: stack
+/// checks read, timeouts applied, even when no delivery says anything changed.
+pub const QUEUE_EVENT: &str = "queue";
+
 /// How often the reconcile runs unless configured otherwise.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(300);
 
@@ -83,15 +87,26 @@ impl Reconcile {
             let repo = github.repo(installation, &name)?;
             let label = label_of(&repo).await?;
             let prs = in_label_order(&repo, store, &label).await?;
-            for pr in prs {
+            let stacked = store
+                .entries(&name)
+                .await?
+                .iter()
+                .any(|e| e.state.in_queue());
+            // One nudge per pull request per minute, however often passes run;
+            // then one for the queue, after them.
+            let minute = now / 60_000;
+            let nudges = prs
+                .into_iter()
+                .map(|pr| (format!("reconcile:{name}:{pr}:{minute}"), "reconcile", vec![pr]))
+                .chain(stacked.then(|| (format!("queue:{name}:{minute}"), QUEUE_EVENT, vec![])));
+            for (delivery, event, prs) in nudges {
                 let envelope = Envelope {
-                    // One nudge per pull request per minute, however often passes run.
-                    delivery: format!("reconcile:{name}:{pr}:{}", now / 60_000),
-                    event: "reconcile".into(),
+                    delivery,
+                    event: event.into(),
                     action: None,
                     repo: name.clone(),
                     installation,
-                    prs: vec![pr],
+                    prs: prs.clone(),
                     sha: None,
                     label: None,
                     sender: None,
@@ -101,7 +116,7 @@ impl Reconcile {
                     Ok(Published::Accepted) => nudged += 1,
                     Ok(Published::Duplicate) => {}
                     Err(err) => {
-                        tracing::warn!(repo = %name, pr, error = %err, "cannot publish a reconcile nudge")
+                        tracing::warn!(repo = %name, ?prs, error = %err, "cannot publish a reconcile nudge")
                     }
                 }
             }

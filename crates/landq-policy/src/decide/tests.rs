@@ -397,10 +397,12 @@ fn required_checks_must_pass_on_the_head() {
         Check {
             name: "lint".into(),
             outcome: CheckOutcome::Pending,
+            url: None,
         },
         Check {
             name: "docs".into(),
             outcome: CheckOutcome::Failed("timed_out".into()),
+            url: None,
         },
     ];
     assert_eq!(
@@ -419,6 +421,7 @@ fn required_checks_must_pass_on_the_head() {
         .map(|name| Check {
             name: name.into(),
             outcome: CheckOutcome::Passed,
+            url: None,
         })
         .collect();
     landing(&facts);

@@ -168,7 +168,7 @@ async fn a_push_between_decision_and_merge_never_lands_unreviewed() {
 }
 
 #[tokio::test]
-async fn a_conflict_fails_with_feedback_and_no_merge() {
+async fn a_conflict_blocks_with_feedback_keeps_the_label_and_merges_nothing() {
     let stub = Stub::default();
     script(&stub, RULES);
     stub.on(
@@ -176,18 +176,29 @@ async fn a_conflict_fails_with_feedback_and_no_merge() {
         405,
         json!({"message": "Pull Request is not mergeable"}),
     );
-    let (_dir, _store, lander) = lander(&stub).await;
+    let (_dir, store, lander) = lander(&stub).await;
 
     let outcome = lander.process(None, "acme/app", 7).await.unwrap();
-    assert_eq!(
-        outcome,
-        Outcome::Failed(vec![
-            "GitHub refused to merge: Pull Request is not mergeable".into()
-        ])
+    assert_eq!(outcome, Outcome::Blocked);
+    let status = stub.body_of(STATUS_H1);
+    assert_eq!(status["state"], "pending");
+    assert!(
+        status["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Blocked: conflicts with `main`"),
+        "{status}"
     );
-    assert_eq!(stub.body_of(STATUS_H1)["state"], "failure");
-    assert_eq!(stub.count(COMMENT), 1);
-    assert_eq!(stub.count(UNLABEL), 1);
+    assert_eq!(stub.count(COMMENT), 0, "the check says it; no comment");
+    assert_eq!(stub.count(UNLABEL), 0, "blocked, not dropped: the label stays");
+    let entry = store.entry("acme/app", 7).await.unwrap().unwrap();
+    assert_eq!(entry.state, EntryState::Blocked);
+
+    // The same head again: blocked still, and nothing said twice.
+    let outcome = lander.process(None, "acme/app", 7).await.unwrap();
+    assert_eq!(outcome, Outcome::Blocked);
+    assert_eq!(stub.count(MERGE), 1);
+    assert_eq!(stub.count(STATUS_H1), 1);
 }
 
 #[tokio::test]
@@ -206,16 +217,10 @@ async fn a_merge_done_before_a_crash_is_recorded_not_repeated() {
     let (_dir, store, lander) = lander(&stub).await;
     store
         .put_entry(&QueueEntry {
-            repo: "acme/app".into(),
-            pr: 7,
-            base: "main".into(),
-            requested_by: "dan".into(),
-            requested_at_ms: 1,
             state: EntryState::Landing,
             head_sha: Some("h1".into()),
             attempts: 1,
-            reasons: vec![],
-            updated_at_ms: 1,
+            ..QueueEntry::requested("acme/app", 7, "main", "dan", 1)
         })
         .await
         .unwrap();

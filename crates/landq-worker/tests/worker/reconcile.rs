@@ -3,7 +3,7 @@
 use landq_bus::embedded::{self, EmbeddedBus};
 use landq_fake_github::Stub;
 use landq_store::sqlite::SqliteStore;
-use landq_store::{EntryState, QueueEntry};
+use landq_store::QueueEntry;
 use std::sync::Arc;
 
 use landq_bus::Clock;
@@ -66,18 +66,7 @@ async fn nudges_each_open_labeled_pull_request_once_per_minute() {
 }
 
 fn entry(pr: u64, requested_at_ms: i64) -> QueueEntry {
-    QueueEntry {
-        repo: "acme/app".into(),
-        pr,
-        base: "main".into(),
-        requested_by: "dan".into(),
-        requested_at_ms,
-        state: EntryState::Waiting,
-        head_sha: None,
-        attempts: 0,
-        reasons: Vec::new(),
-        updated_at_ms: requested_at_ms,
-    }
+    QueueEntry::requested("acme/app", pr, "main", "dan", requested_at_ms)
 }
 
 #[tokio::test]
