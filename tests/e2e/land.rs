@@ -485,7 +485,7 @@ async fn a_team_owns_through_its_active_members() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_conflict_is_reported_and_nothing_merges() {
+async fn a_conflict_blocks_keeps_the_label_and_lands_after_the_fix() {
     let land = Land::start().await;
     let pr = land.pull();
     // main moves on with a conflicting edit of the same line.
@@ -499,15 +499,32 @@ async fn a_conflict_is_reported_and_nothing_merges() {
     let main = land.hub.tip(REPO, "main");
     land.approve(pr, &["bob", "carol"]).await;
     land.request(pr).await;
-    land.until("the label's removal", |hub| {
-        hub.pull_state(REPO, pr).0.is_empty()
+    land.until("the blocked report", |hub| {
+        let head = hub.tip(REPO, "f");
+        hub.feedback(REPO, &head)
+            .is_some_and(|(_, text)| text.starts_with("Blocked: conflicts with `main`"))
     })
     .await;
-    let comments = land.hub.comments(REPO, pr);
-    assert_eq!(comments.len(), 1);
-    assert!(comments[0].contains("conflict"), "{}", comments[0]);
+    assert_eq!(land.hub.pull_state(REPO, pr).0, [LABEL], "the label stays");
+    assert!(land.hub.comments(REPO, pr).is_empty(), "the check says it");
     assert_eq!(land.merges(pr), 0);
     assert_eq!(land.hub.tip(REPO, "main"), main);
+
+    // The author resolves the conflict; the new head re-enters by itself
+    // once approved again.
+    let (_, events) = land.hub.push(
+        REPO,
+        "f",
+        "main",
+        &[("docs/a.md", Some("# Documentation\n"))],
+        "alice",
+    );
+    for event in events {
+        land.send(event).await;
+    }
+    land.approve(pr, &["bob", "carol"]).await;
+    let squash = land.landed(pr).await;
+    assert_eq!(land.hub.tip(REPO, "main"), squash);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

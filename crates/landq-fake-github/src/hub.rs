@@ -21,6 +21,7 @@ use git2::{Oid, Repository};
 use serde_json::{Value, json};
 
 mod app;
+pub mod ci;
 mod data;
 mod git;
 mod rest;
@@ -82,6 +83,8 @@ struct World {
     faults: Vec<(Method, String, Fault, usize)>,
     seen: Vec<Seen>,
     next_id: u64,
+    ci: Option<ci::Ci>,
+    sink: Option<ci::Sink>,
 }
 
 struct Repo {
@@ -93,6 +96,10 @@ struct Repo {
     statuses: Vec<(String, Value)>,
     check_runs: Vec<Value>,
     comments: Vec<(u64, String)>,
+    /// Commits pushed to `landq/stack/**` since the CI last looked.
+    stack_pushes: Vec<Oid>,
+    /// Runs the fake CI started.
+    ci_runs: usize,
 }
 
 struct Pull {
@@ -176,6 +183,8 @@ impl Hub {
                 statuses: Vec::new(),
                 check_runs: Vec::new(),
                 comments: Vec::new(),
+                stack_pushes: Vec::new(),
+                ci_runs: 0,
             },
         );
     }

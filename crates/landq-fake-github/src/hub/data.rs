@@ -79,6 +79,13 @@ impl Repo {
         }
     }
 
+    /// Notes a push to a stack branch, for the CI.
+    fn pushed(&mut self, reference: &str, commit: Oid) {
+        if reference.starts_with(super::ci::STACK_PREFIX) {
+            self.stack_pushes.push(commit);
+        }
+    }
+
     fn read_ref(&self, name: &str) -> Answer {
         let full = Self::full_ref(name);
         match self.git.refname_to_id(&full) {
@@ -103,6 +110,7 @@ impl Repo {
             return unprocessable("Reference already exists");
         }
         self.git.reference(name, oid, false, "create").unwrap();
+        self.pushed(name, oid);
         (StatusCode::CREATED, self.ref_json(name, oid))
     }
 
@@ -124,6 +132,9 @@ impl Repo {
             return unprocessable("Update is not a fast forward");
         }
         self.git.reference(&full, target, true, "update").unwrap();
+        if current != target {
+            self.pushed(&full, target);
+        }
         (StatusCode::OK, self.ref_json(&full, target))
     }
 

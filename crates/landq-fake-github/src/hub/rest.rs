@@ -89,6 +89,7 @@ pub(super) async fn serve(AxumState(hub): AxumState<Hub>, request: Request) -> R
         world.seen[seen].status = answer.0.as_u16();
         answer
     };
+    hub.start_ci_runs();
     if let Some(Fault::Hang) = fault {
         std::future::pending::<()>().await;
     }
