@@ -14,19 +14,21 @@ use tempfile::TempDir;
 
 use crate::webhook::Webhook;
 
-const REPO: &str = "acme/app";
+pub(crate) const REPO: &str = "acme/app";
 const TOKEN: &str = "test-token";
-const LABEL: &str = "land requested";
+pub(crate) const LABEL: &str = "land requested";
 const RULES: &str = "* @acme/eng\n/billing/ @carol\n/.github/ @sec-lead\n";
 
 /// A fake GitHub holding `acme/app`, and `landq serve` pointed at it.
-struct Land {
-    hub: Hub,
+pub(crate) struct Land {
+    pub(crate) hub: Hub,
     serve: Webhook,
     dir: TempDir,
     envs: Vec<(String, String)>,
     client: reqwest::Client,
-    deliveries: AtomicU64,
+    deliveries: Arc<AtomicU64>,
+    /// Where `landq serve` listens now (it moves on a restart).
+    url: Arc<std::sync::Mutex<String>>,
 }
 
 impl Land {
@@ -35,22 +37,37 @@ impl Land {
     }
 
     /// As [`Land::start`], with more environment for `landq serve`.
-    async fn start_with(extra: &[(&str, &str)]) -> Land {
+    pub(crate) async fn start_with(extra: &[(&str, &str)]) -> Land {
         let hub = Hub::start().await;
         hub.require_token(TOKEN);
         Land::on(hub, None, extra)
     }
 
+    /// A token-authenticated landq on a repository that also holds `files`.
+    pub(crate) async fn start_holding(extra: &[(&str, &str)], files: &[(&str, &str)]) -> Land {
+        let hub = Hub::start().await;
+        hub.require_token(TOKEN);
+        Land::holding(hub, None, extra, files)
+    }
+
     fn on(hub: Hub, installation: Option<u64>, extra: &[(&str, &str)]) -> Land {
-        hub.create_repo(
-            REPO,
-            installation,
-            &[
-                (".github/.landqueue", RULES),
-                ("billing/pay.rs", "fn pay(amount: f64) {}\n"),
-                ("docs/a.md", "# Docs\n"),
-            ],
-        );
+        Land::holding(hub, installation, extra, &[])
+    }
+
+    /// As [`Land::on`], with `files` in the repository besides the usual.
+    pub(crate) fn holding(
+        hub: Hub,
+        installation: Option<u64>,
+        extra: &[(&str, &str)],
+        files: &[(&str, &str)],
+    ) -> Land {
+        let mut all = vec![
+            (".github/.landqueue", RULES),
+            ("billing/pay.rs", "fn pay(amount: f64) {}\n"),
+            ("docs/a.md", "# Docs\n"),
+        ];
+        all.extend_from_slice(files);
+        hub.create_repo(REPO, installation, &all);
         hub.permit(REPO, "dan", "write");
         hub.permit(REPO, "eve", "read");
         hub.join_team("acme/eng", "bob");
@@ -61,25 +78,54 @@ impl Land {
         envs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let dir = TempDir::new().unwrap();
         let serve = start_serve(dir.path(), &envs);
+        let url = Arc::new(std::sync::Mutex::new(serve.base_url()));
         Land {
             hub,
             serve,
             dir,
             envs,
             client: reqwest::Client::new(),
-            deliveries: AtomicU64::new(0),
+            deliveries: Arc::new(AtomicU64::new(0)),
+            url,
         }
     }
 
     /// Kills `landq serve` with SIGKILL and starts it again on the same data.
-    fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.serve.child.kill().unwrap();
         self.serve.child.wait().unwrap();
         self.serve = start_serve(self.dir.path(), &self.envs);
+        *self.url.lock().unwrap() = self.serve.base_url();
+    }
+
+    /// Delivers what the fake announces by itself (its CI's check runs) to
+    /// `landq serve`, as GitHub would; one lost while landq is down is lost.
+    pub(crate) fn forward_events(&self) {
+        let (url, deliveries) = (self.url.clone(), self.deliveries.clone());
+        let client = self.client.clone();
+        self.hub.on_event(move |event| {
+            let url = url.lock().unwrap().clone();
+            let id = format!("d-{}", deliveries.fetch_add(1, Ordering::Relaxed));
+            let client = client.clone();
+            tokio::spawn(async move {
+                let body = serde_json::to_vec(&event.payload).unwrap();
+                // landq may be down (a kill loop): the delivery is lost, as
+                // GitHub's would be, and the reconcile makes up for it.
+                let send = client
+                    .post(format!("{url}/webhook"))
+                    .header("content-type", "application/json")
+                    .header("x-github-event", event.name)
+                    .header("x-github-delivery", &id)
+                    .header("x-hub-signature-256", crate::webhook::sign(&body))
+                    .body(body)
+                    .send();
+                let _ = send.await;
+            });
+        });
     }
 
     /// alice's pull request `f` changing `files` (path, new text).
-    fn pull_changing(&self, branch: &str, files: &[(&str, Option<&str>)]) -> u64 {
+    pub(crate) fn pull_changing(&self, branch: &str, files: &[(&str, Option<&str>)]) -> u64 {
         self.hub.push(REPO, branch, "main", files, "alice");
         self.hub.open_pull(
             REPO,
@@ -103,7 +149,7 @@ impl Land {
     }
 
     /// Delivers `event` under a fresh delivery id.
-    async fn send(&self, event: Event) {
+    pub(crate) async fn send(&self, event: Event) {
         let id = format!("d-{}", self.deliveries.fetch_add(1, Ordering::Relaxed));
         self.send_as(&event, &id).await;
     }
@@ -118,7 +164,7 @@ impl Land {
     }
 
     /// Approvals from `reviewers` on the current head, each delivered.
-    async fn approve(&self, pr: u64, reviewers: &[&str]) {
+    pub(crate) async fn approve(&self, pr: u64, reviewers: &[&str]) {
         for reviewer in reviewers {
             self.send(self.hub.review(REPO, pr, reviewer, "APPROVED"))
                 .await;
@@ -126,12 +172,12 @@ impl Land {
     }
 
     /// dan (write access) applies the land label.
-    async fn request(&self, pr: u64) {
+    pub(crate) async fn request(&self, pr: u64) {
         self.send(self.hub.label(REPO, pr, LABEL, "dan")).await;
     }
 
     /// Waits until `done` holds on the fake (a minute at most).
-    async fn until(&self, what: &str, done: impl Fn(&Hub) -> bool) {
+    pub(crate) async fn until(&self, what: &str, done: impl Fn(&Hub) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(60);
         while !done(&self.hub) {
             if Instant::now() > deadline {
@@ -151,7 +197,7 @@ impl Land {
     }
 
     /// Waits for the pull request to merge; returns the squash commit.
-    async fn landed(&self, pr: u64) -> String {
+    pub(crate) async fn landed(&self, pr: u64) -> String {
         self.until("the land", |hub| hub.pull_state(REPO, pr).2.is_some())
             .await;
         // The label goes last.
@@ -174,12 +220,12 @@ impl Land {
         self.hub.feedback(REPO, &head).unwrap().1
     }
 
-    fn merges(&self, pr: u64) -> usize {
+    pub(crate) fn merges(&self, pr: u64) -> usize {
         self.hub
             .count("PUT", &format!("/repos/{REPO}/pulls/{pr}/merge"))
     }
 
-    async fn lands(&self) -> Vec<landq_store::LandRecord> {
+    pub(crate) async fn lands(&self) -> Vec<landq_store::LandRecord> {
         SqliteStore::open(self.dir.path())
             .unwrap()
             .lands(REPO, 10)
@@ -749,12 +795,12 @@ async fn ready_pull_requests_land_in_the_order_they_were_labelled() {
 
 impl Land {
     /// `landq bus ARGS --data-dir` on this landq's data, its stdout.
-    fn bus(&self, args: &[&str]) -> String {
+    pub(crate) fn bus(&self, args: &[&str]) -> String {
         crate::webhook::bus(self.dir.path(), args)
     }
 
     /// Waits until the bus holds nothing waiting or in flight.
-    async fn drained(&self) {
+    pub(crate) async fn drained(&self) {
         let dir = self.dir.path().to_owned();
         self.until("an empty bus", move |_| {
             landq_bus::embedded::list(&dir).is_ok_and(|waiting| waiting.is_empty())

@@ -4,6 +4,7 @@ mod cli;
 mod deploy;
 mod git;
 mod land;
+mod queue;
 mod readme;
 mod serve;
 mod webhook;

@@ -100,21 +100,36 @@ impl Webhook {
         body: Vec<u8>,
         extra: &[(&str, &str)],
     ) -> (u16, String) {
-        let mut request = client
-            .post(format!("http://{}/webhook", self.addr))
-            .header("content-type", "application/json")
-            .header("x-github-event", event)
-            .header("x-github-delivery", delivery)
-            .header(
-                "x-hub-signature-256",
-                WebhookSecret::new(SECRET).sign(&body),
-            );
-        for (name, value) in extra {
-            request = request.header(*name, *value);
-        }
-        let answer = request.body(body).send().await.unwrap();
-        (answer.status().as_u16(), answer.text().await.unwrap())
+        post_signed_to(client, &self.base_url(), event, delivery, body, extra).await
     }
+}
+
+/// GitHub's `X-Hub-Signature-256` of `body` with the tests' secret.
+pub fn sign(body: &[u8]) -> String {
+    WebhookSecret::new(SECRET).sign(body)
+}
+
+/// Sends a signed delivery of `event` to the landq at `base_url`; returns
+/// the status code and the answer's text.
+pub async fn post_signed_to(
+    client: &reqwest::Client,
+    base_url: &str,
+    event: &str,
+    delivery: &str,
+    body: Vec<u8>,
+    extra: &[(&str, &str)],
+) -> (u16, String) {
+    let mut request = client
+        .post(format!("{base_url}/webhook"))
+        .header("content-type", "application/json")
+        .header("x-github-event", event)
+        .header("x-github-delivery", delivery)
+        .header("x-hub-signature-256", sign(&body));
+    for (name, value) in extra {
+        request = request.header(*name, *value);
+    }
+    let answer = request.body(body).send().await.unwrap();
+    (answer.status().as_u16(), answer.text().await.unwrap())
 }
 
 impl Drop for Webhook {

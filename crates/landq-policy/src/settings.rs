@@ -264,7 +264,10 @@ mod tests {
         assert_eq!(set.stack_timeout, Duration::from_secs(5400));
         assert_eq!(set.land_mode, LandMode::FastForward);
         let err = Settings::parse("label = \"x\"\nstack_depth = 0").unwrap_err();
-        assert_eq!((err.line, err.message.contains("between 1 and 32")), (2, true));
+        assert_eq!(
+            (err.line, err.message.contains("between 1 and 32")),
+            (2, true)
+        );
         let err = Settings::parse("\nstack_timeout = \"soon\"").unwrap_err();
         assert_eq!(err.line, 2);
         assert!(err.message.contains("not a duration"), "{}", err.message);

@@ -14,7 +14,8 @@ fn entry(repo: &str, pr: u64, requested_at_ms: i64) -> QueueEntry {
         message: "Charge in cents (#1)
 
 Approved-by: bob
-".into(),
+"
+        .into(),
         paths: vec!["billing/pay.rs".into()],
         ..QueueEntry::requested(repo, pr, "main", "alice", requested_at_ms)
     }

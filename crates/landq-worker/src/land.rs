@@ -144,7 +144,9 @@ impl Lander {
                 let entered = !was_queued;
                 let head = landing.head_sha;
                 let fresh = Fresh { gathered };
-                let done = self.drive(&client, &base, Focus::Front, Some(fresh)).await?;
+                let done = self
+                    .drive(&client, &base, Focus::Front, Some(fresh))
+                    .await?;
                 if let Some((_, outcome)) = done.into_iter().find(|(n, _)| *n == pr) {
                     return Ok(outcome);
                 }
@@ -177,7 +179,8 @@ impl Lander {
             }
             return Ok(Evaluated::Done(Outcome::NotRequested));
         }
-        let mut entry = entry.unwrap_or_else(|| new_entry(client.name(), gathered, self.clock.now_ms()));
+        let mut entry =
+            entry.unwrap_or_else(|| new_entry(client.name(), gathered, self.clock.now_ms()));
         match decide(&gathered.facts) {
             Decision::Wait(reasons) if reasons.iter().any(refuses) => {
                 let text = texts(&reasons);
@@ -418,7 +421,12 @@ impl Lander {
     }
 
     /// The `landq` check run (App) or commit status (token) on `sha`.
-    pub(crate) async fn feedback(&self, client: &Repo, sha: &str, report: Report) -> Result<(), GitHubError> {
+    pub(crate) async fn feedback(
+        &self,
+        client: &Repo,
+        sha: &str,
+        report: Report,
+    ) -> Result<(), GitHubError> {
         let (conclusion, state) = match report.standing {
             Standing::Waiting => (Some("neutral"), "pending"),
             Standing::Queued | Standing::Testing => (None, "pending"),
@@ -495,7 +503,13 @@ fn new_entry(repo: &str, gathered: &Gathered, now: i64) -> QueueEntry {
     QueueEntry {
         title: pull.title.clone(),
         updated_at_ms: now,
-        ..QueueEntry::requested(repo, pull.number, &pull.base, labeler.unwrap_or_default(), requested_at_ms)
+        ..QueueEntry::requested(
+            repo,
+            pull.number,
+            &pull.base,
+            labeler.unwrap_or_default(),
+            requested_at_ms,
+        )
     }
 }
 

@@ -96,7 +96,12 @@ impl Lander {
                 break;
             }
             if let Some(why) = self.store.frozen(client.name(), base).await? {
-                tracing::warn!(repo = client.name(), base, why, "queue frozen: nothing lands");
+                tracing::warn!(
+                    repo = client.name(),
+                    base,
+                    why,
+                    "queue frozen: nothing lands"
+                );
                 break;
             }
             let Some(settings) = self.settings_of(client, base, fresh.as_ref()).await? else {
@@ -198,7 +203,10 @@ impl Lander {
                     }
             });
             if !valid {
-                match self.build(client, &mut entry, &parent, &stack, &tip).await? {
+                match self
+                    .build(client, &mut entry, &parent, &stack, &tip)
+                    .await?
+                {
                     Ok(()) => {
                         let ahead: Vec<u64> = stack.iter().map(|e| e.pr).collect();
                         let s = entry.stack.as_ref().expect("built");
@@ -418,7 +426,11 @@ impl Lander {
 
     /// A conflict of `entry` with its base, naming the most recent landed
     /// pull request whose paths overlap its own, if any.
-    async fn base_conflict(&self, repo: &str, entry: &QueueEntry) -> Result<Conflict, ProcessError> {
+    async fn base_conflict(
+        &self,
+        repo: &str,
+        entry: &QueueEntry,
+    ) -> Result<Conflict, ProcessError> {
         let landed = self
             .store
             .lands(repo, LANDS_SEARCHED)
@@ -444,7 +456,9 @@ impl Lander {
         conflict: Conflict,
     ) -> Result<Outcome, ProcessError> {
         if entry.refs {
-            client.delete_ref(&format!("heads/{}", stack_ref(entry.pr))).await?;
+            client
+                .delete_ref(&format!("heads/{}", stack_ref(entry.pr)))
+                .await?;
         }
         let culprit = match conflict.culprit {
             Some(n) => Culprit::Ahead(n),
@@ -491,8 +505,14 @@ impl Lander {
         let mut entry = entry.clone();
         let s = entry.stack.as_mut().expect("in the stack");
         s.retries += 1;
-        let message = format!("{}\n\nlandq-retry: {}\n", entry.message.trim_end(), s.retries);
-        s.commit = client.create_commit(&message, &s.tree, &[&s.parent]).await?;
+        let message = format!(
+            "{}\n\nlandq-retry: {}\n",
+            entry.message.trim_end(),
+            s.retries
+        );
+        s.commit = client
+            .create_commit(&message, &s.tree, &[&s.parent])
+            .await?;
         s.built_at_ms = self.clock.now_ms();
         client
             .set_ref(&format!("heads/{}", stack_ref(entry.pr)), &s.commit, true)
@@ -526,8 +546,12 @@ impl Lander {
         entry: &mut QueueEntry,
     ) -> Result<(), ProcessError> {
         if entry.refs {
-            client.delete_ref(&format!("heads/{}", stack_ref(entry.pr))).await?;
-            client.delete_ref(&format!("heads/{}", scratch_ref(entry.pr))).await?;
+            client
+                .delete_ref(&format!("heads/{}", stack_ref(entry.pr)))
+                .await?;
+            client
+                .delete_ref(&format!("heads/{}", scratch_ref(entry.pr)))
+                .await?;
             entry.refs = false;
         }
         entry.stack = None;
@@ -535,7 +559,11 @@ impl Lander {
     }
 
     /// Removes `entry` from the queue and the store, branches first.
-    pub(crate) async fn leave(&self, client: &Repo, entry: &QueueEntry) -> Result<(), ProcessError> {
+    pub(crate) async fn leave(
+        &self,
+        client: &Repo,
+        entry: &QueueEntry,
+    ) -> Result<(), ProcessError> {
         self.unstack(client, &mut entry.clone()).await?;
         self.store.remove_entry(client.name(), entry.pr).await?;
         Ok(())

@@ -97,7 +97,13 @@ impl Reconcile {
             let minute = now / 60_000;
             let nudges = prs
                 .into_iter()
-                .map(|pr| (format!("reconcile:{name}:{pr}:{minute}"), "reconcile", vec![pr]))
+                .map(|pr| {
+                    (
+                        format!("reconcile:{name}:{pr}:{minute}"),
+                        "reconcile",
+                        vec![pr],
+                    )
+                })
                 .chain(stacked.then(|| (format!("queue:{name}:{minute}"), QUEUE_EVENT, vec![])));
             for (delivery, event, prs) in nudges {
                 let envelope = Envelope {

@@ -77,6 +77,13 @@ impl Hub {
         self.world().sink = Some(Arc::new(sink));
     }
 
+    /// What `judge` says of the files of commit `sha` in `repo`.
+    pub fn judge(&self, repo: &str, sha: &str, judge: impl Fn(&Files) -> bool) -> bool {
+        let mut world = self.world();
+        let git = &world.repo(repo).git;
+        judge(&Files::of(git, Oid::from_str(sha).unwrap()))
+    }
+
     /// How many runs the fake CI started in `repo`.
     pub fn ci_runs(&self, repo: &str) -> usize {
         self.world().repo(repo).ci_runs

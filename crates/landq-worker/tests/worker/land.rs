@@ -190,7 +190,11 @@ async fn a_conflict_blocks_with_feedback_keeps_the_label_and_merges_nothing() {
         "{status}"
     );
     assert_eq!(stub.count(COMMENT), 0, "the check says it; no comment");
-    assert_eq!(stub.count(UNLABEL), 0, "blocked, not dropped: the label stays");
+    assert_eq!(
+        stub.count(UNLABEL),
+        0,
+        "blocked, not dropped: the label stays"
+    );
     let entry = store.entry("acme/app", 7).await.unwrap().unwrap();
     assert_eq!(entry.state, EntryState::Blocked);
 

@@ -2,8 +2,8 @@
 
 use landq_bus::embedded::{self, EmbeddedBus};
 use landq_fake_github::Stub;
-use landq_store::sqlite::SqliteStore;
 use landq_store::QueueEntry;
+use landq_store::sqlite::SqliteStore;
 use std::sync::Arc;
 
 use landq_bus::Clock;

@@ -1,0 +1,300 @@
+//! The land queue end to end on the fake GitHub with its fake CI: pull
+//! requests tested together as a speculative stack on `landq/stack/**`,
+//! landed in label order, conflicts and failures taken out with the culprit
+//! named, and main never red.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use landq_fake_github::hub::Event;
+use landq_fake_github::hub::ci::{Ci, Files};
+
+use crate::land::{LABEL, Land, REPO};
+
+/// The stack check the fake CI reports.
+const CHECK: &str = "ci / test";
+
+/// A landq whose repository tests stacks of `depth` with the fake CI, which
+/// takes `delay` and passes a commit when `judge` says so.
+async fn queue(depth: usize, delay: Duration, judge: fn(&Files) -> bool) -> Land {
+    let settings = format!("stack_checks = [\"{CHECK}\"]\nstack_depth = {depth}\n");
+    let land = Land::start_holding(
+        &[],
+        &[
+            (".github/landq.toml", &settings),
+            ("src/lib.rs", "fn old\n"),
+            ("src/main.rs", "call old\n"),
+        ],
+    )
+    .await;
+    land.hub.run_ci(Ci {
+        name: CHECK.into(),
+        delay,
+        judge: Arc::new(judge),
+    });
+    land.forward_events();
+    land
+}
+
+/// Passes when every `call NAME` line has a `fn NAME` line somewhere, and
+/// no file says BROKEN.
+fn builds(files: &Files) -> bool {
+    let defined: Vec<&str> = files
+        .iter()
+        .flat_map(|(_, text)| text.lines())
+        .filter_map(|l| l.strip_prefix("fn "))
+        .collect();
+    files.iter().all(|(_, text)| {
+        !text.contains("BROKEN")
+            && text
+                .lines()
+                .filter_map(|l| l.strip_prefix("call "))
+                .all(|name| defined.contains(&name))
+    })
+}
+
+impl Land {
+    /// alice's pull request on branch `branch` changing `files`, approved
+    /// by bob (an owner of everything outside billing and .github).
+    async fn ready(&self, branch: &str, files: &[(&str, Option<&str>)]) -> u64 {
+        let pr = self.pull_changing(branch, files);
+        self.approve(pr, &["bob"]).await;
+        pr
+    }
+
+    /// The label event for `pr`, applied now by dan but not yet delivered.
+    fn label_later(&self, pr: u64) -> Event {
+        self.hub.label(REPO, pr, LABEL, "dan")
+    }
+
+    /// The landq feedback on the head of `branch`, once it satisfies `is`.
+    async fn feedback_on(
+        &self,
+        branch: &str,
+        what: &str,
+        is: impl Fn(&str, &str) -> bool,
+    ) -> String {
+        self.until(what, |hub| {
+            let head = hub.tip(REPO, branch);
+            hub.feedback(REPO, &head)
+                .is_some_and(|(state, text)| is(&state, &text))
+        })
+        .await;
+        let head = self.hub.tip(REPO, branch);
+        self.hub.feedback(REPO, &head).unwrap().1
+    }
+
+    /// The parent of commit `sha`.
+    fn parent(&self, sha: &str) -> String {
+        self.hub.commit_message(REPO, sha).1[0].clone()
+    }
+
+    /// Whether main's files pass the build.
+    fn main_builds(&self) -> bool {
+        let main = self.hub.tip(REPO, "main");
+        self.hub.judge(REPO, &main, builds)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_semantic_conflict_never_reaches_main() {
+    let land = queue(4, Duration::from_millis(300), builds).await;
+    // Each is green alone: one renames `old`, the other adds a caller of it.
+    let rename = land
+        .ready(
+            "rename",
+            &[
+                ("src/lib.rs", Some("fn new\n")),
+                ("src/main.rs", Some("call new\n")),
+            ],
+        )
+        .await;
+    let caller = land
+        .ready("caller", &[("src/extra.rs", Some("call old\n"))])
+        .await;
+    land.request(rename).await;
+    land.request(caller).await;
+
+    let squash = land.landed(rename).await;
+    let why = land
+        .feedback_on("caller", "the caller's failure", |state, _| {
+            state == "failure"
+        })
+        .await;
+    assert!(
+        why.contains("stack check `ci / test` did not pass (failure)"),
+        "{why}"
+    );
+    assert_eq!(land.hub.pull_state(REPO, caller).0, Vec::<String>::new());
+    assert_eq!(land.hub.tip(REPO, "main"), squash, "only the rename landed");
+    assert!(land.main_builds());
+    let comments = land.hub.comments(REPO, caller);
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert!(comments[0].contains("ci / test"), "{}", comments[0]);
+    assert!(
+        comments[0].contains("https://github.com/acme/app/runs/"),
+        "links the run: {}",
+        comments[0]
+    );
+    assert!(
+        land.hub.comments(REPO, rename).is_empty(),
+        "nothing blamed on the rename"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lands_follow_label_order_whatever_order_the_nudges_arrive_in() {
+    let land = queue(4, Duration::from_millis(500), builds).await;
+    let first = land
+        .ready("first", &[("docs/first.md", Some("# 1\n"))])
+        .await;
+    let second = land
+        .ready("second", &[("docs/second.md", Some("# 2\n"))])
+        .await;
+    let labelled_first = land.label_later(first);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let labelled_second = land.label_later(second);
+
+    // The second label's delivery arrives first, and its stack is tested.
+    land.send(labelled_second).await;
+    land.feedback_on("second", "the second under test", |_, text| {
+        text.contains("landq is testing")
+    })
+    .await;
+    land.send(labelled_first).await;
+
+    let first_squash = land.landed(first).await;
+    let second_squash = land.landed(second).await;
+    assert_eq!(
+        land.parent(&second_squash),
+        first_squash,
+        "labelled first, landed first"
+    );
+    assert_eq!(land.hub.tip(REPO, "main"), second_squash);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_textual_conflict_is_blocked_naming_the_culprit_and_lands_after_a_rebase() {
+    let land = queue(4, Duration::from_millis(300), builds).await;
+    let ahead = land
+        .ready("ahead", &[("docs/a.md", Some("# Ahead\n"))])
+        .await;
+    let behind = land
+        .ready("behind", &[("docs/a.md", Some("# Behind\n"))])
+        .await;
+    land.request(ahead).await;
+    land.request(behind).await;
+
+    let blocked = land
+        .feedback_on("behind", "the conflict", |_, text| {
+            text.starts_with("Blocked")
+        })
+        .await;
+    assert!(
+        blocked.starts_with(&format!("Blocked: conflicts with #{ahead}")),
+        "{blocked}"
+    );
+    assert!(blocked.contains("`docs/a.md`"), "{blocked}");
+    let ahead_squash = land.landed(ahead).await;
+    // The culprit landed: still blocked, now by what landed.
+    let blocked = land
+        .feedback_on("behind", "the conflict with main", |_, text| {
+            text.contains("landed on `main`")
+        })
+        .await;
+    assert!(
+        blocked.contains(&format!("#{ahead} landed on `main`")),
+        "{blocked}"
+    );
+    assert_eq!(
+        land.hub.pull_state(REPO, behind).0,
+        [LABEL],
+        "blocked, not dropped"
+    );
+
+    // The author resolves it; approved again, it lands on top.
+    let (_, events) = land.hub.push(
+        REPO,
+        "behind",
+        "main",
+        &[
+            ("docs/a.md", Some("# Docs\n")),
+            ("docs/behind.md", Some("# Behind\n")),
+        ],
+        "alice",
+    );
+    for event in events {
+        land.send(event).await;
+    }
+    land.approve(behind, &["bob"]).await;
+    let behind_squash = land.landed(behind).await;
+    assert_eq!(land.parent(&behind_squash), ahead_squash);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_in_the_middle_of_a_stack_of_four_lands_the_other_three() {
+    let land = queue(4, Duration::from_millis(300), builds).await;
+    let mut prs = Vec::new();
+    for n in 1..=4 {
+        let text = if n == 2 { "BROKEN\n" } else { "# fine\n" };
+        let path = format!("docs/p{n}.md");
+        prs.push(land.ready(&format!("p{n}"), &[(&path, Some(text))]).await);
+    }
+    for pr in &prs {
+        land.request(*pr).await;
+    }
+    let one = land.landed(prs[0]).await;
+    let three = land.landed(prs[2]).await;
+    let four = land.landed(prs[3]).await;
+    assert_eq!(land.parent(&three), one);
+    assert_eq!(land.parent(&four), three);
+    assert!(land.main_builds());
+    let why = land
+        .feedback_on("p2", "p2's failure", |state, _| state == "failure")
+        .await;
+    assert!(why.contains("ci / test"), "{why}");
+    assert_eq!(land.hub.pull_state(REPO, prs[1]).2, None, "p2 never landed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_to_a_queued_pull_request_takes_it_out_and_rebuilds_the_rest() {
+    let land = queue(4, Duration::from_millis(1500), builds).await;
+    let mut prs = Vec::new();
+    for n in 1..=3 {
+        let path = format!("docs/q{n}.md");
+        prs.push(
+            land.ready(&format!("q{n}"), &[(&path, Some("# q\n"))])
+                .await,
+        );
+    }
+    for pr in &prs {
+        land.request(*pr).await;
+    }
+    land.feedback_on("q3", "q3 under test", |_, text| {
+        text.contains("landq is testing")
+    })
+    .await;
+    // A push to the middle one: its approval is stale, it leaves the stack.
+    let (_, events) = land.hub.push(
+        REPO,
+        "q2",
+        "main",
+        &[("docs/q2.md", Some("# q2, again\n"))],
+        "alice",
+    );
+    for event in events {
+        land.send(event).await;
+    }
+    let one = land.landed(prs[0]).await;
+    let three = land.landed(prs[2]).await;
+    assert_eq!(land.parent(&three), one, "q3 was rebuilt without q2");
+    assert_eq!(land.hub.pull_state(REPO, prs[1]).2, None);
+    let waiting = land
+        .feedback_on("q2", "q2 waiting", |state, _| state == "pending")
+        .await;
+    assert!(waiting.contains("approved an earlier commit"), "{waiting}");
+
+    land.approve(prs[1], &["bob"]).await;
+    let two = land.landed(prs[1]).await;
+    assert_eq!(land.parent(&two), three);
+}
