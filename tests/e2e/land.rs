@@ -799,6 +799,16 @@ impl Land {
         crate::webhook::bus(self.dir.path(), args)
     }
 
+    /// `landq ARGS --data-dir` on this landq's data, its stdout.
+    pub(crate) fn cli(&self, args: &[&str]) -> String {
+        crate::webhook::landq(self.dir.path(), args)
+    }
+
+    /// What `landq serve` serves at `/metrics`.
+    pub(crate) async fn metrics(&self) -> String {
+        self.serve.get(&self.client, "/metrics").await
+    }
+
     /// Waits until the bus holds nothing waiting or in flight.
     pub(crate) async fn drained(&self) {
         let dir = self.dir.path().to_owned();

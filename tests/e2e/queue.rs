@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use landq_fake_github::hub::Event;
 use landq_fake_github::hub::ci::{Ci, Files};
+use landq_fake_github::hub::{Event, Fault, Hub};
 
 use crate::land::{LABEL, Land, REPO};
 
@@ -297,4 +297,66 @@ async fn a_push_to_a_queued_pull_request_takes_it_out_and_rebuilds_the_rest() {
     land.approve(prs[1], &["bob"]).await;
     let two = land.landed(prs[1]).await;
     assert_eq!(land.parent(&two), three);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_landed_tree_that_differs_from_the_tested_one_freezes_the_queue() {
+    let land = queue(4, Duration::from_millis(300), builds).await;
+    let first = land
+        .ready("first", &[("docs/first.md", Some("# 1\n"))])
+        .await;
+    let second = land
+        .ready("second", &[("docs/second.md", Some("# 2\n"))])
+        .await;
+    // Someone pushes to main between landq's check of the base and its
+    // merge: GitHub squashes onto a tip landq never tested.
+    land.hub.fail(
+        "PUT",
+        &format!("/repos/{REPO}/pulls/{first}/merge"),
+        Fault::Before(Arc::new(|hub: &Hub| {
+            hub.push(
+                REPO,
+                "main",
+                "main",
+                &[("docs/z.md", Some("# pushed\n"))],
+                "mallory",
+            );
+        })),
+        1,
+    );
+    land.request(first).await;
+    land.request(second).await;
+
+    land.landed(first).await;
+    land.until("the freeze notice", |hub| {
+        hub.comments(REPO, first)
+            .iter()
+            .any(|c| c.contains("landq queue unfreeze acme/app main"))
+    })
+    .await;
+    // The second's stack checks finish; nothing more lands while frozen.
+    land.until("the second's stack checks", |hub| hub.ci_runs(REPO) >= 2)
+        .await;
+    land.drained().await;
+    assert_eq!(land.merges(second), 0, "a frozen queue lands nothing");
+    let metrics = land.metrics().await;
+    assert!(
+        metrics.contains("landq_stack_events_total{event=\"tree_mismatch\"} 1"),
+        "{metrics}"
+    );
+    let shown = land.cli(&["queue", REPO]);
+    assert!(shown.contains("FROZEN"), "{shown}");
+
+    let said = land.cli(&["queue", "unfreeze", REPO, "main"]);
+    assert!(
+        said.starts_with("unfroze the `main` queue of acme/app"),
+        "{said}"
+    );
+    land.approve(second, &["bob"]).await; // any event moves the queue
+    let squash = land.landed(second).await;
+    assert_eq!(
+        land.hub.file(REPO, "main", "docs/z.md").as_deref(),
+        Some("# pushed\n")
+    );
+    assert_eq!(land.hub.tip(REPO, "main"), squash);
 }

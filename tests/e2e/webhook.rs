@@ -141,8 +141,12 @@ impl Drop for Webhook {
 
 /// `landq bus ARGS --data-dir DATA_DIR`'s stdout; it must succeed.
 pub fn bus(data_dir: &Path, args: &[&str]) -> String {
+    landq(data_dir, &[&["bus"], args].concat())
+}
+
+/// `landq ARGS --data-dir DATA_DIR`'s stdout; it must succeed.
+pub fn landq(data_dir: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_landq"))
-        .arg("bus")
         .args(args)
         .arg("--data-dir")
         .arg(data_dir)

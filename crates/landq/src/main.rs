@@ -32,6 +32,7 @@ enum Command {
     Webhook(commands::webhook::Args),
     Worker(commands::worker::Args),
     Bus(commands::bus::Args),
+    Queue(commands::queue::Args),
     Firewall(commands::firewall::Args),
 }
 
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         Command::Webhook(args) => commands::webhook::run(&args),
         Command::Worker(args) => commands::worker::run(&args),
         Command::Bus(args) => commands::bus::run(&args, &mut stdout.lock()),
+        Command::Queue(args) => commands::queue::run(&args, &mut stdout.lock()),
         Command::Firewall(args) => commands::firewall::run(&args),
     };
     match outcome {

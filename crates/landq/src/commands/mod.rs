@@ -5,6 +5,7 @@ pub mod check;
 pub mod explain;
 pub mod firewall;
 pub mod owners;
+pub mod queue;
 pub mod serve;
 pub mod webhook;
 pub mod worker;
