@@ -28,6 +28,7 @@ const EVENTS: &[&str] = &[
     "pull_request_review",
     "check_suite",
     "check_run",
+    "workflow_run",
     "status",
     "installation",
     "installation_repositories",

@@ -31,6 +31,7 @@ struct Payload {
     label: Option<Label>,
     check_suite: Option<CheckRef>,
     check_run: Option<CheckRef>,
+    workflow_run: Option<CheckRef>,
     sha: Option<String>,
     repositories: Option<Vec<Repository>>,
     repositories_added: Option<Vec<Repository>>,
@@ -99,7 +100,7 @@ pub fn is_kept(event: &str, action: Option<&str>) -> bool {
             )
         ),
         "pull_request_review" => matches!(action, Some("submitted" | "edited" | "dismissed")),
-        "check_suite" | "check_run" => action == Some("completed"),
+        "check_suite" | "check_run" | "workflow_run" => action == Some("completed"),
         "status" | "installation" | "installation_repositories" => true,
         _ => false,
     }
@@ -143,7 +144,11 @@ pub fn reduce(
         )));
     }
 
-    let check = payload.check_suite.as_ref().or(payload.check_run.as_ref());
+    let check = payload
+        .check_suite
+        .as_ref()
+        .or(payload.check_run.as_ref())
+        .or(payload.workflow_run.as_ref());
     let prs = match (&payload.pull_request, check) {
         (Some(pull), _) => vec![pull.number],
         (None, Some(check)) => check.pull_requests.iter().map(|p| p.number).collect(),

@@ -193,6 +193,7 @@ async fn synchronize_check_and_status_events_carry_their_sha() {
         ("check_suite.completed.json", "check_suite"),
         ("check_run.completed.json", "check_run"),
         ("status.json", "status"),
+        ("workflow_run.completed.json", "workflow_run"),
     ] {
         let (status, _) = h.deliver(event, file, fixture(file)).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{file}");
@@ -209,6 +210,7 @@ async fn synchronize_check_and_status_events_carry_their_sha() {
         );
     }
     assert_eq!(published[3].installation, Some(2311213));
+    assert!(published[4].prs.is_empty(), "a run on landq/stack/** names no pull request");
 }
 
 #[tokio::test]

@@ -9,13 +9,18 @@ use landq_github::{Auth, GitHub, Repo};
 
 /// The stub's GitHub client (token auth), fast retries.
 pub async fn github(stub: &Stub) -> GitHub {
+    github_at(&stub.start().await)
+}
+
+/// A GitHub client for the API at `url` (token auth), fast retries.
+pub fn github_at(url: &str) -> GitHub {
     let retry = RetryPolicy {
         attempts: 2,
         backoff: Duration::from_millis(1),
         max_wait: Duration::from_secs(1),
     };
     GitHub::new(
-        &stub.start().await,
+        url,
         Auth::Token("t".to_owned().into()),
         retry,
     )

@@ -4,3 +4,4 @@ mod common;
 mod gather;
 mod land;
 mod reconcile;
+mod stack;
