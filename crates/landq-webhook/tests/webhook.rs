@@ -210,7 +210,10 @@ async fn synchronize_check_and_status_events_carry_their_sha() {
         );
     }
     assert_eq!(published[3].installation, Some(2311213));
-    assert!(published[4].prs.is_empty(), "a run on landq/stack/** names no pull request");
+    assert!(
+        published[4].prs.is_empty(),
+        "a run on landq/stack/** names no pull request"
+    );
 }
 
 #[tokio::test]

@@ -136,7 +136,8 @@ impl Lander {
                 self.drive(&client, &base, Focus::Front, None).await?;
                 Ok(outcome)
             }
-            Evaluated::Ready(entry, landing) => {
+            Evaluated::Ready(ready) => {
+                let (entry, landing) = *ready;
                 if entry.state == EntryState::Blocked {
                     self.drive(&client, &base, Focus::Front, None).await?;
                     return Ok(Outcome::Blocked);
@@ -222,7 +223,7 @@ impl Lander {
                     entry.updated_at_ms = self.clock.now_ms();
                     self.store.put_entry(&entry).await?;
                 }
-                Ok(Evaluated::Ready(entry, landing))
+                Ok(Evaluated::Ready(Box::new((entry, landing))))
             }
         }
     }
@@ -248,7 +249,7 @@ impl Lander {
             };
             let (mut entry, landing) = match self.evaluate(client, &gathered, entry).await? {
                 Evaluated::Done(outcome) => return Ok(outcome),
-                Evaluated::Ready(entry, landing) => (entry, landing),
+                Evaluated::Ready(ready) => *ready,
             };
             if entry.state == EntryState::Blocked {
                 return Ok(Outcome::Blocked);
@@ -474,7 +475,7 @@ pub(crate) enum Evaluated {
     /// Nothing: it is not (or no longer) ready, or already landed.
     Done(Outcome),
     /// It is ready: its entry, in the queue, and the evidence to land it.
-    Ready(QueueEntry, Landing),
+    Ready(Box<(QueueEntry, Landing)>),
 }
 
 /// Facts just gathered for a ready pull request, so landing it at once

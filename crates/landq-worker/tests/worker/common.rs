@@ -19,12 +19,7 @@ pub fn github_at(url: &str) -> GitHub {
         backoff: Duration::from_millis(1),
         max_wait: Duration::from_secs(1),
     };
-    GitHub::new(
-        url,
-        Auth::Token("t".to_owned().into()),
-        retry,
-    )
-    .unwrap()
+    GitHub::new(url, Auth::Token("t".to_owned().into()), retry).unwrap()
 }
 
 /// A client for the scenario's repository.

@@ -15,7 +15,8 @@ use landq_worker::queue::Focus;
 use tempfile::TempDir;
 
 const REPO: &str = "acme/app";
-const SETTINGS: &str = "stack_checks = [\"ci / test\"]\nstack_start_timeout = \"10m\"\nstack_timeout = \"1h\"\n";
+const SETTINGS: &str =
+    "stack_checks = [\"ci / test\"]\nstack_start_timeout = \"10m\"\nstack_timeout = \"1h\"\n";
 
 /// A fake GitHub with one approved, labelled pull request, and a lander.
 async fn ready() -> (Hub, TempDir, Arc<SqliteStore>, Lander, u64) {
@@ -55,7 +56,10 @@ async fn jump(by: Duration) {
 #[tokio::test]
 async fn a_stack_no_check_ever_starts_on_is_taken_out_with_the_workflow_fix() {
     let (hub, _dir, store, lander, pr) = ready().await;
-    assert_eq!(lander.process(None, REPO, pr).await.unwrap(), Outcome::Queued);
+    assert_eq!(
+        lander.process(None, REPO, pr).await.unwrap(),
+        Outcome::Queued
+    );
     let entry = store.entry(REPO, pr).await.unwrap().unwrap();
     let commit = entry.stack.expect("built").commit;
     assert_eq!(hub.tip(REPO, "landq/stack/1"), commit);
@@ -74,10 +78,17 @@ async fn a_stack_no_check_ever_starts_on_is_taken_out_with_the_workflow_fix() {
         "{}",
         comments[0]
     );
-    assert!(comments[0].contains("branches: [\"landq/stack/**\"]"), "{}", comments[0]);
+    assert!(
+        comments[0].contains("branches: [\"landq/stack/**\"]"),
+        "{}",
+        comments[0]
+    );
     assert!(hub.pull_state(REPO, pr).0.is_empty(), "label removed");
     assert!(store.entry(REPO, pr).await.unwrap().is_none());
-    assert_eq!(hub.count("DELETE", "/repos/acme/app/git/refs/heads/landq/stack/1"), 1);
+    assert_eq!(
+        hub.count("DELETE", "/repos/acme/app/git/refs/heads/landq/stack/1"),
+        1
+    );
 }
 
 #[tokio::test]
@@ -88,12 +99,18 @@ async fn stack_checks_that_run_too_long_time_out() {
         delay: Duration::from_secs(10 * 3600),
         judge: Arc::new(|_| true),
     });
-    assert_eq!(lander.process(None, REPO, pr).await.unwrap(), Outcome::Queued);
+    assert_eq!(
+        lander.process(None, REPO, pr).await.unwrap(),
+        Outcome::Queued
+    );
     assert_eq!(hub.ci_runs(REPO), 1, "the push started the CI");
 
     jump(Duration::from_secs(30 * 60)).await;
     lander.drive_repo(None, REPO, Focus::All).await.unwrap();
-    assert!(store.entry(REPO, pr).await.unwrap().is_some(), "started: no start timeout");
+    assert!(
+        store.entry(REPO, pr).await.unwrap().is_some(),
+        "started: no start timeout"
+    );
 
     jump(Duration::from_secs(31 * 60)).await;
     lander.drive_repo(None, REPO, Focus::All).await.unwrap();
