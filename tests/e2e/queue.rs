@@ -17,7 +17,12 @@ const CHECK: &str = "ci / test";
 /// A landq whose repository tests stacks of `depth` with the fake CI, which
 /// takes `delay` and passes a commit when `judge` says so.
 async fn queue(depth: usize, delay: Duration, judge: fn(&Files) -> bool) -> Land {
-    let settings = format!("stack_checks = [\"{CHECK}\"]\nstack_depth = {depth}\n");
+    queue_with(&format!("stack_depth = {depth}\n"), delay, judge).await
+}
+
+/// As [`queue`], with these lines in `.github/landq.toml`.
+async fn queue_with(lines: &str, delay: Duration, judge: fn(&Files) -> bool) -> Land {
+    let settings = format!("stack_checks = [\"{CHECK}\"]\n{lines}");
     let land = Land::start_holding(
         &[],
         &[
@@ -359,4 +364,59 @@ async fn a_landed_tree_that_differs_from_the_tested_one_freezes_the_queue() {
         Some("# pushed\n")
     );
     assert_eq!(land.hub.tip(REPO, "main"), squash);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fast_forward_mode_moves_main_to_the_tested_commits_and_closes_each_pull_request() {
+    let land = queue_with(
+        "stack_depth = 4\nland_mode = \"fast-forward\"\n",
+        Duration::from_millis(300),
+        builds,
+    )
+    .await;
+    let mut prs = Vec::new();
+    for n in 1..=3 {
+        let path = format!("docs/f{n}.md");
+        prs.push(
+            land.ready(&format!("f{n}"), &[(&path, Some("# f\n"))])
+                .await,
+        );
+    }
+    for pr in &prs {
+        land.request(*pr).await;
+    }
+    land.until("all three closed", |hub| {
+        prs.iter().all(|pr| {
+            let (labels, open, merged) = hub.pull_state(REPO, *pr);
+            labels.is_empty() && !open && merged.is_none()
+        })
+    })
+    .await;
+    // main is the chain of tested commits, one per pull request, in order.
+    let mut commit = land.hub.tip(REPO, "main");
+    for pr in prs.iter().rev() {
+        let (message, parents) = land.hub.commit_message(REPO, &commit);
+        assert!(
+            message.starts_with(&format!("Charge in cents (#{pr})")),
+            "{message}"
+        );
+        assert!(message.contains("Approved-by: bob"), "{message}");
+        assert_eq!(parents.len(), 1);
+        let comments = land.hub.comments(REPO, *pr);
+        assert_eq!(comments.len(), 1, "{comments:?}");
+        assert!(
+            comments[0].contains(&format!("as {commit}")),
+            "{}",
+            comments[0]
+        );
+        assert!(
+            comments[0].contains("closed rather than merged"),
+            "{}",
+            comments[0]
+        );
+        commit = parents[0].clone();
+    }
+    let lands = land.lands().await;
+    assert_eq!(lands.len(), 3);
+    assert!(land.main_builds());
 }

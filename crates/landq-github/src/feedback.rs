@@ -84,6 +84,14 @@ impl Repo {
         .map(drop)
     }
 
+    /// Closes pull request `number` without merging it (already closed is
+    /// fine).
+    pub async fn close_pull(&self, number: u64) -> Result<(), GitHubError> {
+        let url = self.url(&format!("pulls/{number}"));
+        let body = serde_json::json!({"state": "closed"});
+        expect_ok(&url, self.write(Method::PATCH, &url, &body).await?).map(drop)
+    }
+
     /// Removes `label` from pull request `number` (already gone is fine).
     pub async fn remove_label(&self, number: u64, label: &str) -> Result<(), GitHubError> {
         let url = self.url(&format!("issues/{number}/labels/{}", encode(label)));

@@ -217,6 +217,16 @@ pub fn tree_mismatch(
     )
 }
 
+/// The comment on a pull request landed by fast-forwarding `base` to its
+/// tested commit `sha`, before landq closes it.
+pub fn fast_forwarded(base: &str, sha: &str) -> String {
+    format!(
+        "landq landed this pull request on `{base}` as {sha}: `{base}` now points at the \
+         commit landq tested (`land_mode = \"fast-forward\"`). GitHub shows the pull request \
+         closed rather than merged; the commit is {sha}."
+    )
+}
+
 /// Why nothing lands while the queue of `base` is frozen.
 pub fn frozen(base: &str, why: &str) -> String {
     format!("the `{base}` queue is frozen: {why}")
@@ -355,6 +365,7 @@ mod tests {
             never_started(&checks, Duration::from_secs(600)),
             timed_out(&checks, Duration::from_secs(7200)),
             tree_mismatch("acme/app", "main", 12, commit, "aaaa", "bbbb"),
+            fast_forwarded("main", commit),
             frozen("main", "someone must look"),
         ] {
             shown.push_str(&reason);

@@ -258,6 +258,16 @@ impl Lander {
                 // A new head since the test: it is tested again in turn.
                 return Ok(Outcome::Queued);
             }
+            if let Some(tested) = tested {
+                // The base must still be what the speculative commit was
+                // built on (a land before it leaves the same tree).
+                if self.tip(client, &entry.base).await?.tree != tested.parent_tree {
+                    entry.state = EntryState::Testing;
+                    entry.stack = None;
+                    self.store.put_entry(&entry).await?;
+                    return Ok(Outcome::Queued);
+                }
+            }
             entry.state = EntryState::Landing;
             entry.attempts += 1;
             entry.updated_at_ms = self.clock.now_ms();
@@ -347,7 +357,7 @@ impl Lander {
     /// `landed` first, so a crash or a failing call at any later step leaves
     /// it for the next nudge (or reconcile) to finish; it goes only once the
     /// record, the feedback and the label's removal are done.
-    async fn landed(
+    pub(crate) async fn landed(
         &self,
         client: &Repo,
         gathered: &Gathered,
@@ -356,8 +366,10 @@ impl Lander {
         sha: &str,
     ) -> Result<(), ProcessError> {
         let pull = &gathered.facts.pull;
+        // Fast-forward mode lands the tested commit itself.
+        let fast_forwarded = entry.stack.as_ref().is_some_and(|s| s.commit == sha);
         if entry.state != EntryState::Landed {
-            if let Some(tested) = &entry.stack {
+            if let Some(tested) = entry.stack.as_ref().filter(|_| !fast_forwarded) {
                 self.compare_trees(client, entry, tested, sha).await?;
             }
             let mut landed = entry.clone();
@@ -395,6 +407,11 @@ impl Lander {
             .await?;
         self.feedback(client, &landing.head_sha, Report::landed(sha))
             .await?;
+        if fast_forwarded && pull.state == PullState::Open {
+            let text = landq_policy::stack::fast_forwarded(&pull.base, sha);
+            client.comment(pull.number, &text).await?;
+            client.close_pull(pull.number).await?;
+        }
         client.remove_label(pull.number, &gathered.label).await?;
         self.leave(client, entry).await?;
         tracing::info!(repo = client.name(), pr = pull.number, sha, "landed");

@@ -15,12 +15,13 @@ use std::collections::HashSet;
 use landq_github::Repo;
 use landq_policy::feedback::Report;
 use landq_policy::stack::{self, Culprit, StackVerdict};
-use landq_policy::{SETTINGS_PATH, Settings};
+use landq_policy::{LandMode, SETTINGS_PATH, Settings};
 use landq_store::{Conflict, EntryState, QueueEntry, Stacked};
 
 use crate::ProcessError;
 use crate::gather::Listing;
-use crate::land::{Fresh, Lander, Outcome};
+use crate::gather::gather;
+use crate::land::{Evaluated, Fresh, Lander, Outcome};
 
 /// Which speculative commits a drive reads the checks of.
 #[derive(Clone, Copy, Debug)]
@@ -49,9 +50,9 @@ enum Round {
 
 /// A commit and its tree.
 #[derive(Clone, Debug)]
-struct Tip {
-    sha: String,
-    tree: String,
+pub(crate) struct Tip {
+    pub(crate) sha: String,
+    pub(crate) tree: String,
 }
 
 impl Lander {
@@ -195,13 +196,15 @@ impl Lander {
                 entry.blocked = None;
             }
             let head = entry.head_sha.clone().unwrap_or_default();
-            let valid = entry.stack.as_ref().is_some_and(|s| {
-                s.head_sha == head
-                    && match stack.is_empty() {
-                        true => s.parent_tree == tip.tree,
-                        false => s.parent == parent.sha,
-                    }
-            });
+            let landing = matches!(entry.state, EntryState::Landing | EntryState::Landed);
+            let valid = (landing && entry.stack.is_some())
+                || entry.stack.as_ref().is_some_and(|s| {
+                    s.head_sha == head
+                        && match stack.is_empty() {
+                            true => s.parent_tree == tip.tree,
+                            false => s.parent == parent.sha,
+                        }
+                });
             if !valid {
                 match self
                     .build(client, &mut entry, &parent, &stack, &tip)
@@ -233,8 +236,22 @@ impl Lander {
             stack.push(entry);
         }
 
+        if settings.land_mode == LandMode::FastForward
+            && let Some(landed) = self
+                .fast_forward(client, base, &tip, &stack, settings)
+                .await?
+        {
+            outcomes.extend(landed);
+            return Ok(Round::Changed(outcomes));
+        }
         for (k, entry) in stack.iter().enumerate() {
             let s = entry.stack.as_ref().expect("in the stack");
+            if k == 0 && matches!(entry.state, EntryState::Landing | EntryState::Landed) {
+                // A land cut short: finish it (or find it done).
+                let outcome = self.land_front(client, entry, None, Some(s)).await?;
+                outcomes.push((entry.pr, outcome));
+                return Ok(Round::Changed(outcomes));
+            }
             let wanted = k == 0
                 || matches!(focus, Focus::All)
                 || matches!(focus, Focus::Commit(sha) if sha == s.commit);
@@ -243,7 +260,7 @@ impl Lander {
             }
             let checks = client.checks(&s.commit).await?;
             match stack::judge(&checks, &settings.stack_checks) {
-                StackVerdict::Passed if k == 0 => {
+                StackVerdict::Passed if k == 0 && settings.land_mode == LandMode::Merge => {
                     let fresh = fresh.take_if(|f| f.gathered.facts.pull.number == entry.pr);
                     let outcome = self.land_front(client, entry, fresh, Some(s)).await?;
                     outcomes.push((entry.pr, outcome));
@@ -286,8 +303,86 @@ impl Lander {
         })
     }
 
+    /// Fast-forward mode: moves the base (never forced) to the speculative
+    /// commit of the last entry of the green prefix of `stack` whose policy
+    /// still holds, landing the whole prefix in one call; then reports each
+    /// landed and closes it. `None` when no prefix is ready. Entries already
+    /// landing (a crash cut it short) belong to the prefix without a new
+    /// look at their checks.
+    async fn fast_forward(
+        &self,
+        client: &Repo,
+        base: &str,
+        tip: &Tip,
+        stack: &[QueueEntry],
+        settings: &Settings,
+    ) -> Result<Option<Vec<(u64, Outcome)>>, ProcessError> {
+        let mut prefix = Vec::new();
+        for entry in stack {
+            let s = entry.stack.as_ref().expect("in the stack");
+            if entry.state != EntryState::Landing {
+                let checks = client.checks(&s.commit).await?;
+                if stack::judge(&checks, &settings.stack_checks) != StackVerdict::Passed {
+                    break;
+                }
+            }
+            let gathered = gather(client, entry.pr, &self.files).await?;
+            match self
+                .evaluate(client, &gathered, Some(entry.clone()))
+                .await?
+            {
+                Evaluated::Done(outcome) => return Ok(Some(vec![(entry.pr, outcome)])),
+                Evaluated::Ready(ready) => {
+                    let (entry, landing) = *ready;
+                    if entry.stack.as_ref() != Some(s) {
+                        break;
+                    }
+                    prefix.push((entry, gathered, landing));
+                }
+            }
+        }
+        let Some(target) = prefix
+            .last()
+            .and_then(|(e, _, _)| e.stack.as_ref())
+            .map(|s| s.commit.clone())
+        else {
+            return Ok(None);
+        };
+        for (entry, _, _) in &mut prefix {
+            entry.state = EntryState::Landing;
+            entry.updated_at_ms = self.clock.now_ms();
+            self.store.put_entry(entry).await?;
+        }
+        if tip.sha != target
+            && !client
+                .set_ref(&format!("heads/{base}"), &target, false)
+                .await?
+        {
+            // The base moved since this round read it: build again on it.
+            tracing::warn!(
+                repo = client.name(),
+                base,
+                "the base moved under a fast-forward"
+            );
+            for (entry, _, _) in &mut prefix {
+                entry.state = EntryState::Testing;
+                self.store.put_entry(entry).await?;
+            }
+            return Ok(Some(Vec::new()));
+        }
+        let mut landed = Vec::new();
+        for (entry, gathered, landing) in &prefix {
+            let sha = entry.stack.as_ref().expect("in the stack").commit.clone();
+            self.metrics
+                .queue_wait(self.clock.since(entry.requested_at_ms).as_secs_f64());
+            self.landed(client, gathered, entry, landing, &sha).await?;
+            landed.push((entry.pr, Outcome::Landed { sha }));
+        }
+        Ok(Some(landed))
+    }
+
     /// The base tip and its tree.
-    async fn tip(&self, client: &Repo, base: &str) -> Result<Tip, ProcessError> {
+    pub(crate) async fn tip(&self, client: &Repo, base: &str) -> Result<Tip, ProcessError> {
         let sha = client
             .ref_sha(&format!("heads/{base}"))
             .await?

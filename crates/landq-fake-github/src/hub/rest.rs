@@ -262,6 +262,24 @@ impl Repo {
                     None => not_found(),
                 }
             }
+            // Update a pull request: only `state` is honoured (close, reopen).
+            ("PATCH", ["pulls", n]) => {
+                let Some(n) = number(n).filter(|n| self.pulls.contains_key(n)) else {
+                    return not_found();
+                };
+                match body["state"].as_str() {
+                    Some("closed") => self.pull(n).open = false,
+                    Some("open") => self.pull(n).open = true,
+                    Some(_) => {
+                        return (
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            json!({"message": "Validation Failed"}),
+                        );
+                    }
+                    None => {}
+                }
+                (StatusCode::OK, self.pull_json(full, n))
+            }
             _ => not_found(),
         }
     }
