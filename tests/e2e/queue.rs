@@ -420,3 +420,71 @@ async fn fast_forward_mode_moves_main_to_the_tested_commits_and_closes_each_pull
     assert_eq!(lands.len(), 3);
     assert!(land.main_builds());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_a_kill_loop_a_stack_of_ten_lands_each_once_in_order() {
+    const PULLS: usize = 10;
+    // SIGKILL at points that fall anywhere: building the stack, reading its
+    // checks, merging, recording, reporting.
+    const KILL_EVERY_MS: [u64; 5] = [15, 60, 5, 120, 30];
+    let settings = format!("stack_checks = [\"{CHECK}\"]\nstack_depth = 10\n");
+    let mut land = Land::start_holding(
+        &[("LANDQ_REPOS", REPO), ("LANDQ_RECONCILE_INTERVAL", "1")],
+        &[(".github/landq.toml", &settings)],
+    )
+    .await;
+    land.hub.run_ci(Ci {
+        name: CHECK.into(),
+        delay: Duration::from_millis(200),
+        judge: Arc::new(builds),
+    });
+    land.forward_events();
+    let mut prs = Vec::new();
+    for i in 0..PULLS {
+        let path = format!("docs/k{i}.md");
+        prs.push(
+            land.ready(&format!("k{i}"), &[(&path, Some("# k\n"))])
+                .await,
+        );
+    }
+    for &pr in &prs {
+        land.request(pr).await;
+        tokio::time::sleep(Duration::from_millis(5)).await; // distinct label times
+    }
+    let mut kills = 0;
+    while prs
+        .iter()
+        .any(|pr| land.hub.pull_state(REPO, *pr).2.is_none())
+    {
+        assert!(kills < 400, "lands stalled under the kill loop");
+        let pause = KILL_EVERY_MS[kills % KILL_EVERY_MS.len()];
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        land.restart();
+        kills += 1;
+    }
+    let mut squashes = Vec::new();
+    for &pr in &prs {
+        squashes.push(land.landed(pr).await);
+        assert_eq!(
+            land.merges(pr),
+            1,
+            "pull request {pr} merged more than once"
+        );
+        let branch = format!("k{}", pr - prs[0]);
+        land.feedback_on(&branch, "the landed report", |state, _| state == "success")
+            .await;
+        assert!(
+            land.hub.comments(REPO, pr).is_empty(),
+            "a failure reported on {pr}"
+        );
+    }
+    for pair in squashes.windows(2) {
+        assert_eq!(land.parent(&pair[1]), pair[0], "landed in label order");
+    }
+    land.until("no branch of landq left", |hub| {
+        hub.branches(REPO, "landq/").is_empty()
+    })
+    .await;
+    assert_eq!(land.lands().await.len(), PULLS);
+    eprintln!("queue kill loop: {PULLS} lands, {kills} SIGKILLs");
+}

@@ -323,6 +323,17 @@ impl Hub {
             .to_string()
     }
 
+    /// The branches of `repo` whose names start with `prefix`.
+    pub fn branches(&self, repo: &str, prefix: &str) -> Vec<String> {
+        let mut world = self.world();
+        let git = &world.repo(repo).git;
+        let pattern = format!("refs/heads/{prefix}*");
+        git.references_glob(&pattern)
+            .unwrap()
+            .filter_map(|r| r.ok()?.shorthand().ok().map(str::to_owned))
+            .collect()
+    }
+
     /// The full message of commit `sha`, and its parents.
     pub fn commit_message(&self, repo: &str, sha: &str) -> (String, Vec<String>) {
         let mut world = self.world();
