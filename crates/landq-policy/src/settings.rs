@@ -198,6 +198,8 @@ mod tests {
         let settings = Settings::parse(example).unwrap();
         assert_eq!(settings.min_approvals, 2);
         assert_eq!(settings.required_checks, vec!["ci / test".to_owned()]);
+        assert_eq!(settings.stack_checks, vec!["ci / test".to_owned()]);
+        assert_eq!(settings.stack_depth, 4);
     }
 
     #[test]
