@@ -32,7 +32,7 @@ pub(crate) struct Land {
 }
 
 impl Land {
-    async fn start() -> Land {
+    pub(crate) async fn start() -> Land {
         Land::start_with(&[]).await
     }
 

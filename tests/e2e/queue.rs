@@ -488,3 +488,69 @@ async fn under_a_kill_loop_a_stack_of_ten_lands_each_once_in_order() {
     assert_eq!(land.lands().await.len(), PULLS);
     eprintln!("queue kill loop: {PULLS} lands, {kills} SIGKILLs");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flaky_stack_check_is_run_again_before_anyone_is_blamed() {
+    let land = queue_with("stack_retries = 1\n", Duration::from_millis(200), builds).await;
+    // The first run fails whatever it tests; every later run judges.
+    let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = runs.clone();
+    land.hub.run_ci(Ci {
+        name: CHECK.into(),
+        delay: Duration::from_millis(200),
+        judge: Arc::new(move |files| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) > 0 && builds(files)
+        }),
+    });
+    let pr = land
+        .ready("flaky", &[("docs/flaky.md", Some("# f\n"))])
+        .await;
+    land.request(pr).await;
+    land.landed(pr).await;
+    assert_eq!(land.hub.ci_runs(REPO), 2, "one failed run, one retry");
+    assert!(land.hub.comments(REPO, pr).is_empty(), "nothing blamed");
+    let metrics = land.metrics().await;
+    assert!(
+        metrics.contains("landq_stack_events_total{event=\"retried\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_pull_request_a_land_made_unmergeable_is_told_which_land_did_it() {
+    let land = Land::start().await;
+    let landed = land
+        .ready("first", &[("docs/a.md", Some("# First\n"))])
+        .await;
+    let waiting = land.pull_changing("second", &[("docs/a.md", Some("# Second\n"))]);
+    land.request(waiting).await; // not approved yet: it waits
+    land.request(landed).await;
+    land.landed(landed).await;
+
+    // Its next event: it still waits for an approval, and now for a rebase.
+    land.send(land.hub.review(REPO, waiting, "carol", "COMMENTED"))
+        .await;
+    // (A commit status keeps 140 characters: the queue shows every reason.)
+    land.until("the conflict named", |_| {
+        land.cli(&["queue", REPO]).contains("landed on")
+    })
+    .await;
+    let shown = land.cli(&["queue", REPO]);
+    assert!(
+        shown.contains(&format!(
+            "#{landed} landed on `main` and conflicts with this pull request in `docs/a.md`"
+        )),
+        "{shown}"
+    );
+    assert!(shown.contains("needs 1 approval(s)"), "{shown}");
+    land.approve(waiting, &["bob"]).await;
+    let text = land
+        .feedback_on("second", "blocked", |_, text| text.starts_with("Blocked"))
+        .await;
+    assert!(
+        text.starts_with(&format!(
+            "Blocked: conflicts with #{landed}, landed on `main`"
+        )),
+        "{text}"
+    );
+}

@@ -118,9 +118,18 @@ pub fn testing(base: &str, ahead: &[u64], commit: &str, branch: &str, checks: &[
     }
 }
 
-/// Blocked by a textual conflict with `culprit` over `files`.
-pub fn blocked(culprit: &Culprit, files: &[String]) -> Report {
-    let files = match files.is_empty() {
+/// Why a pull request cannot land: pull request `landed`, which landed on
+/// `base`, changed the same `files`.
+pub fn landed_conflict(base: &str, landed: u64, files: &[String]) -> String {
+    format!(
+        "#{landed} landed on `{base}` and conflicts with this pull request{}: merge `{base}` \
+         into the branch or rebase it",
+        in_files(files)
+    )
+}
+
+fn in_files(files: &[String]) -> String {
+    match files.is_empty() {
         true => String::new(),
         false => format!(
             " in {}",
@@ -130,7 +139,12 @@ pub fn blocked(culprit: &Culprit, files: &[String]) -> Report {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-    };
+    }
+}
+
+/// Blocked by a textual conflict with `culprit` over `files`.
+pub fn blocked(culprit: &Culprit, paths: &[String]) -> Report {
+    let files = in_files(paths);
     let (title, summary) = match culprit {
         Culprit::Ahead(n) => (
             format!("Blocked: conflicts with #{n}"),
@@ -146,9 +160,8 @@ pub fn blocked(culprit: &Culprit, files: &[String]) -> Report {
         } => (
             format!("Blocked: conflicts with #{n}, landed on `{base}`"),
             format!(
-                "#{n} landed on `{base}` and conflicts with this pull request{files}: merge \
-                 `{base}` into the branch or rebase it. It re-enters the queue by itself when \
-                 its head changes.\n"
+                "{}. It re-enters the queue by itself when its head changes.\n",
+                landed_conflict(base, *n, paths)
             ),
         ),
         Culprit::Base { base, landed: None } => (
@@ -366,6 +379,7 @@ mod tests {
             timed_out(&checks, Duration::from_secs(7200)),
             tree_mismatch("acme/app", "main", 12, commit, "aaaa", "bbbb"),
             fast_forwarded("main", commit),
+            landed_conflict("main", 9, &["docs/a.md".into()]),
             frozen("main", "someone must look"),
         ] {
             shown.push_str(&reason);

@@ -198,7 +198,22 @@ impl Lander {
                 ))
             }
             Decision::Wait(reasons) => {
-                let text = texts(&reasons);
+                let mut text = texts(&reasons);
+                if let Some(i) = reasons
+                    .iter()
+                    .position(|r| matches!(r, Reason::NotMergeable(_)))
+                {
+                    // A land made it conflict: say which one.
+                    entry.paths = changed_paths(gathered);
+                    let conflict = self.base_conflict(client.name(), &entry).await?;
+                    if let Some(landed) = conflict.landed {
+                        text[i] = landq_policy::stack::landed_conflict(
+                            &pull.base,
+                            landed,
+                            &conflict.files,
+                        );
+                    }
+                }
                 self.unstack(client, &mut entry).await?;
                 entry.state = EntryState::Waiting;
                 entry.reasons = text.clone();

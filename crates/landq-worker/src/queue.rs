@@ -521,7 +521,7 @@ impl Lander {
 
     /// A conflict of `entry` with its base, naming the most recent landed
     /// pull request whose paths overlap its own, if any.
-    async fn base_conflict(
+    pub(crate) async fn base_conflict(
         &self,
         repo: &str,
         entry: &QueueEntry,
