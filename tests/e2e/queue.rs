@@ -130,7 +130,10 @@ async fn a_semantic_conflict_never_reaches_main() {
         why.contains("stack check `ci / test` did not pass (failure)"),
         "{why}"
     );
-    assert_eq!(land.hub.pull_state(REPO, caller).0, Vec::<String>::new());
+    land.until("the caller's label removed", |hub| {
+        hub.pull_state(REPO, caller).0.is_empty()
+    })
+    .await;
     assert_eq!(land.hub.tip(REPO, "main"), squash, "only the rename landed");
     assert!(land.main_builds());
     let comments = land.hub.comments(REPO, caller);
@@ -145,6 +148,15 @@ async fn a_semantic_conflict_never_reaches_main() {
         land.hub.comments(REPO, rename).is_empty(),
         "nothing blamed on the rename"
     );
+
+    // Labelled again, it fails again: landq's one comment is edited.
+    let runs = land.hub.ci_runs(REPO);
+    land.request(caller).await;
+    land.until("the second failure", |hub| {
+        hub.ci_runs(REPO) > runs && hub.pull_state(REPO, caller).0.is_empty()
+    })
+    .await;
+    assert_eq!(land.hub.comments(REPO, caller).len(), 1, "one comment, edited");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -95,7 +95,8 @@ struct Repo {
     permissions: HashMap<String, String>,
     statuses: Vec<(String, Value)>,
     check_runs: Vec<Value>,
-    comments: Vec<(u64, String)>,
+    /// (pull request, comment id, body)
+    comments: Vec<(u64, u64, String)>,
     /// Commits pushed to `landq/stack/**` since the CI last looked.
     stack_pushes: Vec<Oid>,
     /// Runs the fake CI started.
@@ -389,8 +390,8 @@ impl Hub {
             .repo(repo)
             .comments
             .iter()
-            .filter(|(n, _)| *n == pr)
-            .map(|(_, b)| b.clone())
+            .filter(|(n, _, _)| *n == pr)
+            .map(|(_, _, b)| b.clone())
             .collect()
     }
 

@@ -7,6 +7,9 @@ use serde::Serialize;
 use crate::error::{GitHubError, decode, expect_ok};
 use crate::{Repo, encode, models};
 
+/// The hidden first line of landq's comment, by which it finds it again.
+pub const COMMENT_MARKER: &str = "<!-- landq -->";
+
 /// A check run's state, for [`Repo::create_check_run`] and [`Repo::update_check_run`].
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckRunUpdate {
@@ -73,15 +76,48 @@ impl Repo {
         expect_ok(&url, self.write(Method::POST, &url, &body).await?).map(drop)
     }
 
-    /// Comments on pull request `number`.
-    pub async fn comment(&self, number: u64, body: &str) -> Result<(), GitHubError> {
+    /// Writes landq's one comment on pull request `number`: edits the one
+    /// it wrote before (comment `known`, or found by its hidden marker) or
+    /// creates it. Returns its id.
+    pub async fn sticky_comment(
+        &self,
+        number: u64,
+        known: Option<u64>,
+        body: &str,
+    ) -> Result<u64, GitHubError> {
+        let body = serde_json::json!({ "body": format!("{COMMENT_MARKER}\n{body}") });
+        let existing = match known {
+            Some(id) => Some(id),
+            None => self.find_comment(number).await?,
+        };
+        if let Some(id) = existing {
+            let url = self.url(&format!("issues/comments/{id}"));
+            let answer = self.write(Method::PATCH, &url, &body).await?;
+            if answer.status != StatusCode::NOT_FOUND {
+                expect_ok(&url, answer)?;
+                return Ok(id);
+            }
+            // Someone deleted it: write a new one.
+        }
         let url = self.url(&format!("issues/{number}/comments"));
-        expect_ok(
-            &url,
-            self.write(Method::POST, &url, &serde_json::json!({ "body": body }))
-                .await?,
-        )
-        .map(drop)
+        let answer = self.write(Method::POST, &url, &body).await?;
+        let created: models::Created = decode(&url, expect_ok(&url, answer)?)?;
+        Ok(created.id)
+    }
+
+    /// The comment landq wrote on pull request `number`, by its marker.
+    async fn find_comment(&self, number: u64) -> Result<Option<u64>, GitHubError> {
+        let comments: Vec<models::Comment> = self
+            .paged(&format!("issues/{number}/comments"), usize::MAX)
+            .await?;
+        Ok(comments
+            .into_iter()
+            .find(|c| {
+                c.body
+                    .as_deref()
+                    .is_some_and(|b| b.starts_with(COMMENT_MARKER))
+            })
+            .map(|c| c.id))
     }
 
     /// Closes pull request `number` without merging it (already closed is

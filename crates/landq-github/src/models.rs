@@ -244,6 +244,13 @@ pub struct Created {
     pub id: u64,
 }
 
+/// An issue comment.
+#[derive(Deserialize)]
+pub struct Comment {
+    pub id: u64,
+    pub body: Option<String>,
+}
+
 #[derive(Deserialize)]
 pub struct ErrorBody {
     pub message: String,

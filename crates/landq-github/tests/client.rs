@@ -468,8 +468,17 @@ async fn writes_comments_statuses_and_removes_labels() {
         200,
         json!([]),
     );
+    stub.on(
+        "GET /repos/acme/app/issues/42/comments?per_page=100&page=1",
+        200,
+        json!([{"id": 5, "body": "LGTM", "user": {"login": "bob"}}]),
+    );
     let repo = repo(&stub).await;
-    repo.comment(42, "landq could not land this").await.unwrap();
+    let id = repo
+        .sticky_comment(42, None, "landq could not land this")
+        .await
+        .unwrap();
+    assert_eq!(id, 1);
     repo.set_status("h1", "landq", "pending", &"x".repeat(300))
         .await
         .unwrap();
@@ -477,7 +486,7 @@ async fn writes_comments_statuses_and_removes_labels() {
     repo.remove_label(7, "land requested").await.unwrap(); // already gone: fine
     assert_eq!(
         stub.body_of("POST /repos/acme/app/issues/42/comments"),
-        json!({"body": "landq could not land this"})
+        json!({"body": "<!-- landq -->\nlandq could not land this"})
     );
     let status = stub.body_of("POST /repos/acme/app/statuses/h1");
     assert_eq!(
@@ -634,5 +643,50 @@ async fn builds_speculative_commits_with_the_git_database() {
     assert!(
         repo.ref_sha("heads/../main").await.is_err(),
         "refuses odd names"
+    );
+}
+
+#[tokio::test]
+async fn landqs_comment_is_edited_in_place_and_written_anew_if_deleted() {
+    let stub = Stub::default();
+    stub.on(
+        "GET /repos/acme/app/issues/42/comments?per_page=100&page=1",
+        200,
+        json!([
+            {"id": 5, "body": "LGTM", "user": {"login": "bob"}},
+            {"id": 9, "body": "<!-- landq -->\nold news", "user": {"login": "landq[bot]"}},
+        ]),
+    );
+    stub.on(
+        "PATCH /repos/acme/app/issues/comments/9",
+        200,
+        json!({"id": 9}),
+    );
+    let repo = repo(&stub).await;
+    assert_eq!(repo.sticky_comment(42, None, "new news").await.unwrap(), 9);
+    assert_eq!(
+        stub.body_of("PATCH /repos/acme/app/issues/comments/9"),
+        json!({"body": "<!-- landq -->\nnew news"})
+    );
+    assert_eq!(stub.count("POST /repos/acme/app/issues/42/comments"), 0);
+
+    // Known by id: no listing; deleted meanwhile (404): a new one.
+    stub.on(
+        "PATCH /repos/acme/app/issues/comments/11",
+        404,
+        json!({"message": "Not Found"}),
+    );
+    stub.on(
+        "POST /repos/acme/app/issues/42/comments",
+        201,
+        json!({"id": 12}),
+    );
+    assert_eq!(
+        repo.sticky_comment(42, Some(11), "again").await.unwrap(),
+        12
+    );
+    assert_eq!(
+        stub.count("GET /repos/acme/app/issues/42/comments?per_page=100&page=1"),
+        1
     );
 }

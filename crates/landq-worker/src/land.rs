@@ -64,6 +64,8 @@ pub struct Lander {
     /// The `landq` check run per (repository, head SHA), updated in place
     /// as the state changes (App auth).
     check_runs: Bounded<(String, String), u64>,
+    /// landq's comment per (repository, pull request), edited in place.
+    comments: Bounded<(String, u64), u64>,
     pub(crate) metrics: WorkerMetrics,
     /// Timestamps of entries and records, the stack's timeouts, and the
     /// metrics' durations.
@@ -85,6 +87,7 @@ impl Lander {
             files: FileCache::default(),
             trees: Bounded::new(MAX_CHECK_RUNS),
             check_runs: Bounded::new(MAX_CHECK_RUNS),
+            comments: Bounded::new(MAX_CHECK_RUNS),
             metrics,
             clock,
         }
@@ -424,7 +427,7 @@ impl Lander {
             .await?;
         if fast_forwarded && pull.state == PullState::Open {
             let text = landq_policy::stack::fast_forwarded(&pull.base, sha);
-            client.comment(pull.number, &text).await?;
+            self.comment(client, pull.number, &text).await?;
             client.close_pull(pull.number).await?;
         }
         client.remove_label(pull.number, &gathered.label).await?;
@@ -444,12 +447,27 @@ impl Lander {
         reasons: &[String],
     ) -> Result<(), ProcessError> {
         self.feedback(client, head, Report::failed(reasons)).await?;
-        client
-            .comment(entry.pr, &refusal_comment(label, reasons))
+        self.comment(client, entry.pr, &refusal_comment(label, reasons))
             .await?;
         client.remove_label(entry.pr, label).await?;
         self.leave(client, entry).await?;
         tracing::info!(repo = client.name(), pr = entry.pr, ?reasons, "refused");
+        Ok(())
+    }
+
+    /// Writes landq's one comment on pull request `pr`, edited in place
+    /// after the first.
+    pub(crate) async fn comment(
+        &self,
+        client: &Repo,
+        pr: u64,
+        text: &str,
+    ) -> Result<(), GitHubError> {
+        let key = (client.name().to_owned(), pr);
+        let id = client
+            .sticky_comment(pr, self.comments.get(&key), text)
+            .await?;
+        self.comments.insert(key, id);
         Ok(())
     }
 

@@ -711,7 +711,8 @@ impl Lander {
         self.store
             .set_frozen(client.name(), &entry.base, Some(&why))
             .await?;
-        client.comment(entry.pr, &format!("landq: {why}")).await?;
+        self.comment(client, entry.pr, &format!("landq: {why}"))
+            .await?;
         Ok(())
     }
 }

@@ -311,9 +311,35 @@ impl Repo {
                 let Some(n) = number(n).filter(|n| self.pulls.contains_key(n)) else {
                     return not_found();
                 };
-                self.comments.push((n, text(&body["body"])));
                 *next_id += 1;
-                (StatusCode::CREATED, json!({"id": *next_id}))
+                self.comments.push((n, *next_id, text(&body["body"])));
+                (
+                    StatusCode::CREATED,
+                    json!({"id": *next_id, "body": body["body"]}),
+                )
+            }
+            ("GET", ["issues", n, "comments"]) => {
+                let Some(n) = number(n).filter(|n| self.pulls.contains_key(n)) else {
+                    return not_found();
+                };
+                call.page(
+                    self.comments
+                        .iter()
+                        .filter(|(pr, _, _)| *pr == n)
+                        .map(|(_, id, body)| json!({"id": id, "body": body, "user": {"login": "landq[bot]"}}))
+                        .collect(),
+                )
+            }
+            ("PATCH", ["issues", "comments", id]) => {
+                let Some(comment) = self
+                    .comments
+                    .iter_mut()
+                    .find(|(_, c, _)| Some(*c) == number(id))
+                else {
+                    return not_found();
+                };
+                comment.2 = text(&body["body"]);
+                (StatusCode::OK, json!({"id": comment.1, "body": comment.2}))
             }
             ("DELETE", ["issues", n, "labels", label]) => {
                 let Some(pull) = number(n).and_then(|n| self.pulls.get_mut(&n)) else {

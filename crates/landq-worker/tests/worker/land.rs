@@ -29,6 +29,11 @@ async fn lander(stub: &Stub) -> (TempDir, Arc<SqliteStore>, Lander) {
     stub.on(STATUS_H1, 201, json!({"id": 1}));
     stub.on(UNLABEL, 200, json!([]));
     stub.on(COMMENT, 201, json!({"id": 2}));
+    stub.on(
+        "GET /repos/acme/app/issues/7/comments?per_page=100&page=1",
+        200,
+        json!([]),
+    );
     (dir, store, lander)
 }
 
