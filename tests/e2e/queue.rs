@@ -156,7 +156,11 @@ async fn a_semantic_conflict_never_reaches_main() {
         hub.ci_runs(REPO) > runs && hub.pull_state(REPO, caller).0.is_empty()
     })
     .await;
-    assert_eq!(land.hub.comments(REPO, caller).len(), 1, "one comment, edited");
+    assert_eq!(
+        land.hub.comments(REPO, caller).len(),
+        1,
+        "one comment, edited"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -362,7 +366,15 @@ async fn a_landed_tree_that_differs_from_the_tested_one_freezes_the_queue() {
         "{metrics}"
     );
     let shown = land.cli(&["queue", REPO]);
-    assert!(shown.contains("FROZEN"), "{shown}");
+    assert!(shown.contains("main (FROZEN: GitHub landed"), "{shown}");
+    let entries: Vec<serde_json::Value> = land
+        .cli(&["queue", REPO, "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["pr"], second);
+    assert_eq!(entries[0]["state"], "testing");
 
     let said = land.cli(&["queue", "unfreeze", REPO, "main"]);
     assert!(
@@ -565,4 +577,50 @@ async fn a_waiting_pull_request_a_land_made_unmergeable_is_told_which_land_did_i
         )),
         "{text}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn among_several_pull_requests_on_the_same_file_the_culprit_is_found_by_bisection() {
+    let lines = |changed: &[(usize, &str)]| -> String {
+        (1..=30)
+            .map(|i| {
+                let text = changed
+                    .iter()
+                    .find(|(n, _)| *n == i)
+                    .map_or(format!("line {i}"), |(_, t)| t.to_string());
+                format!("{text}\n")
+            })
+            .collect()
+    };
+    let land = queue(4, Duration::from_millis(2000), builds).await;
+    land.hub.push(
+        REPO,
+        "main",
+        "main",
+        &[("docs/big.md", Some(&lines(&[])))],
+        "octocat",
+    );
+    let mut prs = Vec::new();
+    for (branch, line, text) in [
+        ("a", 5, "A"),
+        ("b", 15, "B"),
+        ("c", 25, "C"),
+        ("d", 15, "D"),
+    ] {
+        let content = lines(&[(line, text)]);
+        prs.push(land.ready(branch, &[("docs/big.md", Some(&content))]).await);
+    }
+    for pr in &prs {
+        land.request(*pr).await;
+    }
+    let blocked = land
+        .feedback_on("d", "d blocked", |_, text| text.starts_with("Blocked"))
+        .await;
+    assert!(
+        blocked.starts_with(&format!("Blocked: conflicts with #{}", prs[1])),
+        "b, not a or c: {blocked}"
+    );
+    for pr in &prs[..3] {
+        land.landed(*pr).await;
+    }
 }
