@@ -67,6 +67,29 @@ impl Land {
         pr
     }
 
+    /// `count` ready pull requests, each adding `docs/{prefix}{n}.md` with
+    /// `text(n)` (n from 1), labelled in that order.
+    async fn queued(
+        &self,
+        prefix: &str,
+        count: usize,
+        text: impl Fn(usize) -> &'static str,
+    ) -> Vec<u64> {
+        let mut prs = Vec::new();
+        for n in 1..=count {
+            let path = format!("docs/{prefix}{n}.md");
+            prs.push(
+                self.ready(&format!("{prefix}{n}"), &[(&path, Some(text(n)))])
+                    .await,
+            );
+        }
+        for pr in &prs {
+            self.request(*pr).await;
+            tokio::time::sleep(Duration::from_millis(2)).await; // distinct label times
+        }
+        prs
+    }
+
     /// The label event for `pr`, applied now by dan but not yet delivered.
     fn label_later(&self, pr: u64) -> Event {
         self.hub.label(REPO, pr, LABEL, "dan")
@@ -255,15 +278,17 @@ async fn a_textual_conflict_is_blocked_naming_the_culprit_and_lands_after_a_reba
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failure_in_the_middle_of_a_stack_of_four_lands_the_other_three() {
     let land = queue(4, Duration::from_millis(300), builds).await;
-    let mut prs = Vec::new();
-    for n in 1..=4 {
-        let text = if n == 2 { "BROKEN\n" } else { "# fine\n" };
-        let path = format!("docs/p{n}.md");
-        prs.push(land.ready(&format!("p{n}"), &[(&path, Some(text))]).await);
-    }
-    for pr in &prs {
-        land.request(*pr).await;
-    }
+    let prs = land
+        .queued("p", 4, |n| {
+            if n == 2 {
+                "BROKEN
+"
+            } else {
+                "# fine
+"
+            }
+        })
+        .await;
     let one = land.landed(prs[0]).await;
     let three = land.landed(prs[2]).await;
     let four = land.landed(prs[3]).await;
@@ -280,17 +305,7 @@ async fn a_failure_in_the_middle_of_a_stack_of_four_lands_the_other_three() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_to_a_queued_pull_request_takes_it_out_and_rebuilds_the_rest() {
     let land = queue(4, Duration::from_millis(1500), builds).await;
-    let mut prs = Vec::new();
-    for n in 1..=3 {
-        let path = format!("docs/q{n}.md");
-        prs.push(
-            land.ready(&format!("q{n}"), &[(&path, Some("# q\n"))])
-                .await,
-        );
-    }
-    for pr in &prs {
-        land.request(*pr).await;
-    }
+    let prs = land.queued("q", 3, |_| "# q\n").await;
     land.feedback_on("q3", "q3 under test", |_, text| {
         text.contains("landq is testing")
     })
@@ -398,17 +413,7 @@ async fn fast_forward_mode_moves_main_to_the_tested_commits_and_closes_each_pull
         builds,
     )
     .await;
-    let mut prs = Vec::new();
-    for n in 1..=3 {
-        let path = format!("docs/f{n}.md");
-        prs.push(
-            land.ready(&format!("f{n}"), &[(&path, Some("# f\n"))])
-                .await,
-        );
-    }
-    for pr in &prs {
-        land.request(*pr).await;
-    }
+    let prs = land.queued("f", 3, |_| "# f\n").await;
     land.until("all three closed", |hub| {
         prs.iter().all(|pr| {
             let (labels, open, merged) = hub.pull_state(REPO, *pr);
@@ -463,18 +468,7 @@ async fn under_a_kill_loop_a_stack_of_ten_lands_each_once_in_order() {
         judge: Arc::new(builds),
     });
     land.forward_events();
-    let mut prs = Vec::new();
-    for i in 0..PULLS {
-        let path = format!("docs/k{i}.md");
-        prs.push(
-            land.ready(&format!("k{i}"), &[(&path, Some("# k\n"))])
-                .await,
-        );
-    }
-    for &pr in &prs {
-        land.request(pr).await;
-        tokio::time::sleep(Duration::from_millis(5)).await; // distinct label times
-    }
+    let prs = land.queued("k", PULLS, |_| "# k\n").await;
     let mut kills = 0;
     while prs
         .iter()
@@ -494,7 +488,7 @@ async fn under_a_kill_loop_a_stack_of_ten_lands_each_once_in_order() {
             1,
             "pull request {pr} merged more than once"
         );
-        let branch = format!("k{}", pr - prs[0]);
+        let branch = format!("k{}", pr - prs[0] + 1);
         land.feedback_on(&branch, "the landed report", |state, _| state == "success")
             .await;
         assert!(

@@ -83,6 +83,11 @@ fn doc_id(repo: &str, pr: u64) -> String {
     format!("{}:{pr}", repo.replace('/', ":"))
 }
 
+/// The id of the document that says the queue of `base` is frozen.
+fn frozen_id(repo: &str, base: &str) -> String {
+    format!("{}:{base}", repo.replace('/', ":"))
+}
+
 fn firestore_error(err: FirestoreError) -> StoreError {
     StoreError::Firestore(err.to_string())
 }
@@ -159,7 +164,7 @@ impl Store for FirestoreStore {
         base: &str,
         why: Option<&str>,
     ) -> Result<(), StoreError> {
-        let id = format!("{}:{base}", repo.replace('/', ":"));
+        let id = frozen_id(repo, base);
         match why {
             Some(why) => {
                 let doc = Doc {
@@ -182,7 +187,7 @@ impl Store for FirestoreStore {
     }
 
     async fn frozen(&self, repo: &str, base: &str) -> Result<Option<String>, StoreError> {
-        let id = format!("{}:{base}", repo.replace('/', ":"));
+        let id = frozen_id(repo, base);
         let doc: Option<Doc> = self
             .db
             .fluent()
