@@ -72,7 +72,6 @@ impl Lander {
             .filter(|e| e.state.in_queue())
             .map(|e| e.base)
             .collect();
-        bases.dedup();
         bases.sort();
         bases.dedup();
         for base in bases {
