@@ -32,6 +32,19 @@ pub struct GitHub {
     is_app: bool,
     installations: Mutex<HashMap<u64, Octocrab>>,
     retry: RetryPolicy,
+    /// The web pages' root: `https://github.com` for the public API.
+    web: String,
+}
+
+/// The web root of the API at `api_url`: `https://github.com` for
+/// `https://api.github.com`, `https://HOST` for GitHub Enterprise Server's
+/// `https://HOST/api/v3`, else the API URL itself.
+fn web_root(api_url: &str) -> String {
+    let url = api_url.trim_end_matches('/');
+    if url == "https://api.github.com" {
+        return "https://github.com".into();
+    }
+    url.strip_suffix("/api/v3").unwrap_or(url).to_owned()
 }
 
 impl GitHub {
@@ -70,6 +83,7 @@ impl GitHub {
             is_app,
             installations: Mutex::new(HashMap::new()),
             retry,
+            web: web_root(api_url),
         })
     }
 
@@ -128,6 +142,7 @@ impl GitHub {
             octo: self.octo_for(installation, repo)?,
             name: repo.to_owned(),
             retry: self.retry.clone(),
+            web: self.web.clone(),
         })
     }
 
@@ -155,5 +170,21 @@ impl GitHub {
             }
             (false, _) => self.root.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::web_root;
+
+    #[test]
+    fn web_pages_live_beside_the_api() {
+        assert_eq!(web_root("https://api.github.com"), "https://github.com");
+        assert_eq!(web_root("https://api.github.com/"), "https://github.com");
+        assert_eq!(
+            web_root("https://ghe.example/api/v3"),
+            "https://ghe.example"
+        );
+        assert_eq!(web_root("http://127.0.0.1:9"), "http://127.0.0.1:9");
     }
 }

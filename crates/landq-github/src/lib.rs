@@ -94,12 +94,18 @@ pub struct Repo {
     octo: Octocrab,
     name: String,
     retry: RetryPolicy,
+    web: String,
 }
 
 impl Repo {
     /// `owner/name`.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The web page of commit `sha`, with its checks.
+    pub fn commit_page(&self, sha: &str) -> String {
+        format!("{}/{}/commit/{sha}", self.web, self.name)
     }
 
     fn url(&self, rest: &str) -> String {
@@ -120,8 +126,6 @@ impl Repo {
 
     /// Every item of the list at `rest` (which may carry a query), read 100
     /// a page, stopping early once `enough` items are in.
-    /// Every item of the list at `rest`, read 100 a page, stopping early
-    /// once `enough` items are in.
     async fn paged<T: DeserializeOwned>(
         &self,
         rest: &str,

@@ -70,14 +70,34 @@ impl Report {
         }
     }
 
-    /// The report as one line, as short as a commit status keeps it.
+    /// The report as one line of plain text (Markdown links keep their
+    /// text), as short as a commit status keeps it.
     pub fn status_line(&self) -> String {
         let line = match self.summary.is_empty() {
             true => self.title.clone(),
-            false => format!("{}: {}", self.title, self.summary.replace('\n', " ")),
+            false => format!("{}: {}", self.title, unlink(&self.summary).replace('\n', " ")),
         };
         line.chars().take(STATUS_DESCRIPTION_CHARS).collect()
     }
+}
+
+/// `text` with each Markdown link `[label](url)` reduced to its label.
+fn unlink(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let link = after.find("](").and_then(|mid| {
+            let close = after[mid + 2..].find(')')?;
+            Some((mid, mid + 2 + close))
+        });
+        let Some((mid, close)) = link else { break };
+        out.push_str(&rest[..open]);
+        out.push_str(&after[..mid]);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The comment when landq removes the land `label` and gives up.
@@ -363,6 +383,13 @@ mod tests {
             assert!(report.status_line().chars().count() <= STATUS_DESCRIPTION_CHARS);
         }
         insta::assert_snapshot!(shown);
+    }
+
+    #[test]
+    fn a_status_line_keeps_the_text_of_links() {
+        assert_eq!(unlink("see [abc](https://x/y) and [d](e)."), "see abc and d.");
+        assert_eq!(unlink("no links [here"), "no links [here");
+        assert_eq!(unlink("[a] (b)"), "[a] (b)");
     }
 
     #[test]

@@ -95,9 +95,17 @@ pub fn queued(position: usize, of: usize, ahead: &[u64]) -> Report {
     }
 }
 
-/// Being tested as speculative commit `commit` on branch `branch`: this
-/// pull request squashed on top of `base` and the pull requests `ahead`.
-pub fn testing(base: &str, ahead: &[u64], commit: &str, branch: &str, checks: &[String]) -> Report {
+/// Being tested as speculative commit `commit` (its page: `page`) on branch
+/// `branch`: this pull request squashed on top of `base` and the pull
+/// requests `ahead`.
+pub fn testing(
+    base: &str,
+    ahead: &[u64],
+    commit: &str,
+    page: &str,
+    branch: &str,
+    checks: &[String],
+) -> Report {
     let on_top = std::iter::once(format!("`{base}`"))
         .chain(ahead.iter().map(|n| format!("#{n}")))
         .collect::<Vec<_>>()
@@ -106,7 +114,7 @@ pub fn testing(base: &str, ahead: &[u64], commit: &str, branch: &str, checks: &[
         standing: Standing::Testing,
         title: format!("Testing: {} of the stack", ahead.len() + 1),
         summary: format!(
-            "landq is testing {} (branch `{branch}`): this pull request squashed on top of \
+            "landq is testing [{}]({page}) (branch `{branch}`): this pull request squashed on top of \
              {on_top}. It lands once these checks pass there{}: {}.\n",
             short(commit),
             match ahead.is_empty() {
@@ -342,8 +350,22 @@ mod tests {
         for report in [
             queued(1, 1, &[]),
             queued(3, 5, &[12, 14]),
-            testing("main", &[], commit, "landq/stack/15", &checks),
-            testing("main", &[12, 14], commit, "landq/stack/15", &checks),
+            testing(
+                "main",
+                &[],
+                commit,
+                "https://github.com/acme/app/commit/5e1f",
+                "landq/stack/15",
+                &checks,
+            ),
+            testing(
+                "main",
+                &[12, 14],
+                commit,
+                "https://github.com/acme/app/commit/5e1f",
+                "landq/stack/15",
+                &checks,
+            ),
             blocked(&Culprit::Ahead(12), &["billing/pay.rs".into()]),
             blocked(
                 &Culprit::Base {

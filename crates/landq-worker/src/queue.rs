@@ -216,6 +216,7 @@ impl Lander {
                             base,
                             &ahead,
                             &s.commit,
+                            &client.commit_page(&s.commit),
                             &stack_ref(entry.pr),
                             &settings.stack_checks,
                         );
