@@ -117,6 +117,19 @@ impl Land {
         self.hub.commit_message(REPO, sha).1[0].clone()
     }
 
+    /// The titles of main's last `count` commits, newest first.
+    fn history(&self, count: usize) -> Vec<String> {
+        let mut commit = self.hub.tip(REPO, "main");
+        let mut titles = Vec::new();
+        for _ in 0..count {
+            let (message, parents) = self.hub.commit_message(REPO, &commit);
+            titles.push(message.lines().next().unwrap_or("").to_owned());
+            let Some(parent) = parents.first() else { break };
+            commit = parent.clone();
+        }
+        titles
+    }
+
     /// Whether main's files pass the build.
     fn main_builds(&self) -> bool {
         let main = self.hub.tip(REPO, "main");
@@ -496,8 +509,13 @@ async fn under_a_kill_loop_a_stack_of_ten_lands_each_once_in_order() {
             "a failure reported on {pr}"
         );
     }
+    let history = land.history(PULLS);
     for pair in squashes.windows(2) {
-        assert_eq!(land.parent(&pair[1]), pair[0], "landed in label order");
+        assert_eq!(
+            land.parent(&pair[1]),
+            pair[0],
+            "landed in label order: {history:#?}"
+        );
     }
     land.until("no branch of landq left", |hub| {
         hub.branches(REPO, "landq/").is_empty()
@@ -617,4 +635,27 @@ async fn among_several_pull_requests_on_the_same_file_the_culprit_is_found_by_bi
     for pr in &prs[..3] {
         land.landed(*pr).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_request_labelled_earlier_whose_events_never_came_still_lands_first() {
+    let land = Land::start().await; // no reconcile
+    let first = land.pull_changing("first", &[("docs/first.md", Some("# 1\n"))]);
+    let second = land.pull_changing("second", &[("docs/second.md", Some("# 2\n"))]);
+    for pr in [first, second] {
+        land.hub.review(REPO, pr, "bob", "APPROVED");
+    }
+    land.label_later(first);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    land.label_later(second);
+    // Only the second's label is ever delivered.
+    land.send(land.hub.label(REPO, second, LABEL, "dan")).await;
+
+    let first_squash = land.landed(first).await;
+    let second_squash = land.landed(second).await;
+    assert_eq!(
+        land.parent(&second_squash),
+        first_squash,
+        "labelled first, landed first"
+    );
 }

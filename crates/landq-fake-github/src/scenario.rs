@@ -95,6 +95,12 @@ pub fn script_with_settings(stub: &Stub, rules: &str, settings: Option<&str>) {
         404,
         json!({"message": "Not Found"}),
     );
+    // The labelled pull requests: only this one.
+    stub.on(
+        "GET /repos/acme/app/issues?state=open&labels=land%20requested&per_page=100&page=1",
+        200,
+        json!([{"number": 7, "pull_request": {}}]),
+    );
 }
 
 /// The pull request's JSON with another head, state or merge.

@@ -75,7 +75,11 @@ impl Report {
     pub fn status_line(&self) -> String {
         let line = match self.summary.is_empty() {
             true => self.title.clone(),
-            false => format!("{}: {}", self.title, unlink(&self.summary).replace('\n', " ")),
+            false => format!(
+                "{}: {}",
+                self.title,
+                unlink(&self.summary).replace('\n', " ")
+            ),
         };
         line.chars().take(STATUS_DESCRIPTION_CHARS).collect()
     }
@@ -387,7 +391,10 @@ mod tests {
 
     #[test]
     fn a_status_line_keeps_the_text_of_links() {
-        assert_eq!(unlink("see [abc](https://x/y) and [d](e)."), "see abc and d.");
+        assert_eq!(
+            unlink("see [abc](https://x/y) and [d](e)."),
+            "see abc and d."
+        );
         assert_eq!(unlink("no links [here"), "no links [here");
         assert_eq!(unlink("[a] (b)"), "[a] (b)");
     }

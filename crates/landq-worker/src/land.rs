@@ -61,6 +61,9 @@ pub struct Lander {
     pub(crate) files: FileCache,
     /// The tree of each base tip seen, by commit SHA.
     pub(crate) trees: Bounded<String, String>,
+    /// When the land label went on each (repository, pull request) not yet
+    /// seen, as GitHub said.
+    pub(crate) label_times: Bounded<(String, u64), Option<i64>>,
     /// The `landq` check run per (repository, head SHA), updated in place
     /// as the state changes (App auth).
     check_runs: Bounded<(String, String), u64>,
@@ -86,6 +89,7 @@ impl Lander {
             store,
             files: FileCache::default(),
             trees: Bounded::new(MAX_CHECK_RUNS),
+            label_times: Bounded::new(MAX_CHECK_RUNS),
             check_runs: Bounded::new(MAX_CHECK_RUNS),
             comments: Bounded::new(MAX_CHECK_RUNS),
             metrics,
@@ -285,6 +289,11 @@ impl Lander {
                     self.store.put_entry(&entry).await?;
                     return Ok(Outcome::Queued);
                 }
+            }
+            if entry.state != EntryState::Landing
+                && self.earlier_ready(client, &entry, &gathered.label).await?
+            {
+                return Ok(Outcome::Queued); // one labelled earlier goes first
             }
             entry.state = EntryState::Landing;
             entry.attempts += 1;

@@ -348,6 +348,12 @@ impl Lander {
         else {
             return Ok(None);
         };
+        let (last, _, _) = prefix.last().expect("not empty");
+        if last.state != EntryState::Landing
+            && self.earlier_ready(client, last, &settings.label).await?
+        {
+            return Ok(Some(Vec::new()));
+        }
         for (entry, _, _) in &mut prefix {
             entry.state = EntryState::Landing;
             entry.updated_at_ms = self.clock.now_ms();
@@ -379,6 +385,49 @@ impl Lander {
             landed.push((entry.pr, Outcome::Landed { sha }));
         }
         Ok(Some(landed))
+    }
+
+    /// Whether a pull request labelled before `front` that landq has not
+    /// seen yet (its events are still on their way) turned out ready: it
+    /// entered the queue ahead of `front`, which must not land first. One
+    /// listing of the labelled pull requests; each unseen one's label time is
+    /// read once, and one labelled earlier is evaluated now.
+    pub(crate) async fn earlier_ready(
+        &self,
+        client: &Repo,
+        front: &QueueEntry,
+        label: &str,
+    ) -> Result<bool, ProcessError> {
+        let labelled = client.open_with_label(label).await?;
+        let known: HashSet<u64> = self
+            .store
+            .entries(client.name())
+            .await?
+            .iter()
+            .map(|e| e.pr)
+            .collect();
+        let mut entered = false;
+        for pr in labelled {
+            if pr == front.pr || known.contains(&pr) {
+                continue;
+            }
+            let key = (client.name().to_owned(), pr);
+            let at = match self.label_times.get(&key) {
+                Some(at) => at,
+                None => {
+                    let at = client.labeler(pr, label).await?.and_then(|l| l.at_ms);
+                    self.label_times.insert(key, at);
+                    at
+                }
+            };
+            if at.is_some_and(|at| (at, pr) > (front.requested_at_ms, front.pr)) {
+                continue; // labelled later: its own event will bring it
+            }
+            let gathered = gather(client, pr, &self.files).await?;
+            let ready = self.evaluate(client, &gathered, None).await?;
+            entered |= matches!(ready, Evaluated::Ready(ref r) if r.0.base == front.base);
+        }
+        Ok(entered)
     }
 
     /// The base tip and its tree.

@@ -75,7 +75,7 @@ async fn lands_records_reports_and_unlabels() {
     );
     assert!(store.entries("acme/app").await.unwrap().is_empty());
     let requests = stub.seen.lock().unwrap().len();
-    assert!(requests <= 12, "{requests} GitHub requests for one land");
+    assert!(requests <= 13, "{requests} GitHub requests for one land");
 }
 
 #[tokio::test]
