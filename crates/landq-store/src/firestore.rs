@@ -14,7 +14,11 @@ use ::firestore::FirestoreDb;
 use ::firestore::errors::FirestoreError;
 use serde::{Deserialize, Serialize};
 
-use crate::{LandRecord, QueueEntry, Store, StoreError};
+use crate::{FailureRecord, LandQuery, LandRecord, QueueEntry, Store, StoreError};
+
+/// Extra records read past a page's limit, for lands in the same
+/// millisecond as the cursor (filtered here).
+const SAME_MS_SLACK: usize = 8;
 
 /// A stored document.
 #[derive(Debug, Serialize, Deserialize)]
@@ -30,6 +34,18 @@ pub struct FirestoreStore {
     entries: String,
     lands: String,
     frozen: String,
+    failures: String,
+    repos: String,
+}
+
+/// Which documents of a repository a query reads, by their time.
+#[derive(Clone, Copy, Default)]
+struct Span {
+    since_ms: Option<i64>,
+    /// Exclusive.
+    until_ms: Option<i64>,
+    newest_first: bool,
+    limit: Option<u32>,
 }
 
 impl FirestoreStore {
@@ -42,6 +58,8 @@ impl FirestoreStore {
             entries: format!("{prefix}entries"),
             lands: format!("{prefix}lands"),
             frozen: format!("{prefix}frozen"),
+            failures: format!("{prefix}failures"),
+            repos: format!("{prefix}repos"),
         })
     }
 
@@ -62,20 +80,38 @@ impl FirestoreStore {
         &self,
         collection: &str,
         repo: &str,
-        limit: Option<u32>,
+        span: Span,
     ) -> Result<Vec<Doc>, StoreError> {
-        let mut query = self
-            .db
-            .fluent()
-            .select()
-            .from(collection)
-            .filter(|q| q.for_all([q.field("repo").eq(repo)]));
-        if let Some(limit) = limit {
-            query = query
-                .order(|o| o.fields([o.field("at_ms").desc()]))
-                .limit(limit);
+        let mut query = self.db.fluent().select().from(collection).filter(|q| {
+            q.for_all([
+                q.field("repo").eq(repo),
+                span.since_ms
+                    .and_then(|s| q.field("at_ms").greater_than_or_equal(s)),
+                span.until_ms.and_then(|u| q.field("at_ms").less_than(u)),
+            ])
+        });
+        if span.newest_first || span.since_ms.is_some() || span.until_ms.is_some() {
+            query = query.order(|o| {
+                o.fields([match span.newest_first {
+                    true => o.field("at_ms").desc(),
+                    false => o.field("at_ms").ascending(),
+                }])
+            });
+        }
+        if let Some(limit) = span.limit {
+            query = query.limit(limit);
         }
         query.obj::<Doc>().query().await.map_err(firestore_error)
+    }
+
+    /// Notes that the store holds something of `repo`.
+    async fn note_repo(&self, repo: &str) -> Result<(), StoreError> {
+        let doc = Doc {
+            repo: repo.to_owned(),
+            at_ms: 0,
+            body: String::new(),
+        };
+        self.put(&self.repos, &repo.replace('/', ":"), &doc).await
     }
 }
 
@@ -100,6 +136,7 @@ impl Store for FirestoreStore {
             at_ms: entry.requested_at_ms,
             body: serde_json::to_string(entry)?,
         };
+        self.note_repo(&entry.repo).await?;
         self.put(&self.entries, &doc_id(&entry.repo, entry.pr), &doc)
             .await
     }
@@ -119,7 +156,7 @@ impl Store for FirestoreStore {
 
     async fn entries(&self, repo: &str) -> Result<Vec<QueueEntry>, StoreError> {
         let mut entries: Vec<QueueEntry> = self
-            .by_repo(&self.entries, repo, None)
+            .by_repo(&self.entries, repo, Span::default())
             .await?
             .into_iter()
             .map(|d| serde_json::from_str(&d.body))
@@ -146,16 +183,74 @@ impl Store for FirestoreStore {
             body: serde_json::to_string(record)?,
         };
         let id = format!("{}:{}", doc_id(&record.repo, record.pr), record.squash_sha);
+        self.note_repo(&record.repo).await?;
         self.put(&self.lands, &id, &doc).await
     }
 
-    async fn lands(&self, repo: &str, limit: usize) -> Result<Vec<LandRecord>, StoreError> {
-        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
-        self.by_repo(&self.lands, repo, Some(limit))
+    async fn lands_in(&self, repo: &str, query: &LandQuery) -> Result<Vec<LandRecord>, StoreError> {
+        // Firestore orders by time; the author, and ties within a
+        // millisecond at the cursor, are filtered here, so a query with an
+        // author reads the whole span.
+        let until_ms = match (query.until_ms, query.before) {
+            (Some(u), Some((b, _))) => Some(u.min(b + 1)),
+            (u, b) => u.or(b.map(|(b, _)| b + 1)),
+        };
+        let span = Span {
+            since_ms: query.since_ms,
+            until_ms,
+            newest_first: true,
+            limit: match query.author {
+                Some(_) => None,
+                None => u32::try_from(query.limit.saturating_add(SAME_MS_SLACK)).ok(),
+            },
+        };
+        let mut records: Vec<LandRecord> = self
+            .by_repo(&self.lands, repo, span)
+            .await?
+            .into_iter()
+            .map(|d| serde_json::from_str(&d.body))
+            .collect::<Result<_, _>>()?;
+        records.sort_by_key(|r| std::cmp::Reverse((r.landed_at_ms, r.pr)));
+        records.retain(|r| query.admits(r));
+        records.truncate(query.limit);
+        Ok(records)
+    }
+
+    async fn record_failure(&self, record: &FailureRecord) -> Result<(), StoreError> {
+        let doc = Doc {
+            repo: record.repo.clone(),
+            at_ms: record.at_ms,
+            body: serde_json::to_string(record)?,
+        };
+        let id = format!("{}:{}", doc_id(&record.repo, record.pr), record.at_ms);
+        self.put(&self.failures, &id, &doc).await
+    }
+
+    async fn failures(&self, repo: &str, since_ms: i64) -> Result<Vec<FailureRecord>, StoreError> {
+        let span = Span {
+            since_ms: Some(since_ms),
+            ..Span::default()
+        };
+        self.by_repo(&self.failures, repo, span)
             .await?
             .into_iter()
             .map(|d| Ok(serde_json::from_str(&d.body)?))
             .collect()
+    }
+
+    async fn repos(&self) -> Result<Vec<String>, StoreError> {
+        let docs: Vec<Doc> = self
+            .db
+            .fluent()
+            .select()
+            .from(self.repos.as_str())
+            .obj()
+            .query()
+            .await
+            .map_err(firestore_error)?;
+        let mut repos: Vec<String> = docs.into_iter().map(|d| d.repo).collect();
+        repos.sort();
+        Ok(repos)
     }
 
     async fn set_frozen(

@@ -9,11 +9,12 @@
 
 pub mod firestore;
 pub mod sqlite;
+pub mod stats;
 
 use serde::{Deserialize, Serialize};
 
 /// Where a land request stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryState {
     /// The policy holds: in the queue, waiting its turn in the stack.
@@ -32,7 +33,7 @@ pub enum EntryState {
 }
 
 /// One pull request in the land queue.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QueueEntry {
     /// `owner/name`.
     pub repo: String,
@@ -74,6 +75,16 @@ pub struct QueueEntry {
     /// first is written, cleared once they are deleted).
     #[serde(default)]
     pub refs: bool,
+    /// The pull request's author.
+    #[serde(default)]
+    pub author: String,
+    /// When it last entered the queue (ms since the Unix epoch).
+    #[serde(default)]
+    pub queued_at_ms: Option<i64>,
+    /// How its stack checks stood when last read: `pending`, `passed`,
+    /// `failed`.
+    #[serde(default)]
+    pub checks: Option<String>,
 }
 
 impl QueueEntry {
@@ -103,6 +114,9 @@ impl QueueEntry {
             stack: None,
             blocked: None,
             refs: false,
+            author: String::new(),
+            queued_at_ms: None,
+            checks: None,
         }
     }
 }
@@ -117,7 +131,7 @@ impl EntryState {
 
 /// An entry's speculative commit S_k: its pull request squashed on top of
 /// its parent (the base, or the entry ahead's speculative commit).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Stacked {
     /// The head commit it was built from.
     pub head_sha: String,
@@ -137,7 +151,7 @@ pub struct Stacked {
 }
 
 /// A textual conflict that blocks an entry.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Conflict {
     /// The head commit that conflicts.
     pub head_sha: String,
@@ -149,7 +163,7 @@ pub struct Conflict {
     pub files: Vec<String>,
 }
 /// How one owned path was approved, for the audit log.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OwnerRecord {
     /// The path (or old path of a rename).
     pub path: String,
@@ -162,7 +176,7 @@ pub struct OwnerRecord {
 }
 
 /// A landed pull request: the audit record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LandRecord {
     /// `owner/name`.
     pub repo: String,
@@ -189,6 +203,69 @@ pub struct LandRecord {
     /// Every changed path, for telling authors which land conflicts with them.
     #[serde(default)]
     pub paths: Vec<String>,
+    /// The pull request's author.
+    #[serde(default)]
+    pub author: String,
+    /// The pull request's title.
+    #[serde(default)]
+    pub title: String,
+    /// When the policy first held, so it entered the queue (ms since the
+    /// Unix epoch); the queue wait runs from there to the land.
+    #[serde(default)]
+    pub queued_at_ms: Option<i64>,
+}
+
+/// A pull request landq gave up on (its label removed), for the statistics.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FailureRecord {
+    /// `owner/name`.
+    pub repo: String,
+    /// Pull request number.
+    pub pr: u64,
+    /// Base branch.
+    pub base: String,
+    /// Why, as a kind: `refused`, `merge_refused`, `check_failed`,
+    /// `never_started`, `timed_out`.
+    pub reason: String,
+    /// When (ms since the Unix epoch).
+    pub at_ms: i64,
+}
+
+/// Which land records to read: newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LandQuery {
+    /// Landed at or after (ms since the Unix epoch).
+    pub since_ms: Option<i64>,
+    /// Landed before (ms since the Unix epoch).
+    pub until_ms: Option<i64>,
+    /// Only pull requests by this author.
+    pub author: Option<String>,
+    /// Only records older than this (landed_at_ms, pr): where the previous
+    /// page ended.
+    pub before: Option<(i64, u64)>,
+    /// At most this many.
+    pub limit: usize,
+}
+
+impl LandQuery {
+    /// The `limit` most recent lands.
+    pub fn latest(limit: usize) -> LandQuery {
+        LandQuery {
+            limit,
+            ..LandQuery::default()
+        }
+    }
+
+    /// Whether `record` is one this query asks for (for stores that filter
+    /// in memory what they cannot in the query).
+    pub fn admits(&self, record: &LandRecord) -> bool {
+        self.since_ms.is_none_or(|s| record.landed_at_ms >= s)
+            && self.until_ms.is_none_or(|u| record.landed_at_ms < u)
+            && self.author.as_ref().is_none_or(|a| &record.author == a)
+            && self
+                .before
+                .is_none_or(|b| (record.landed_at_ms, record.pr) < b)
+    }
 }
 
 /// A storage failure.
@@ -221,8 +298,19 @@ pub trait Store: Send + Sync + 'static {
     async fn remove_entry(&self, repo: &str, pr: u64) -> Result<(), StoreError>;
     /// Records a land; the same (repo, pr, squash SHA) is kept once.
     async fn record_land(&self, record: &LandRecord) -> Result<(), StoreError>;
+    /// A repository's land records that `query` asks for, most recent
+    /// first (by landed time, then number).
+    async fn lands_in(&self, repo: &str, query: &LandQuery) -> Result<Vec<LandRecord>, StoreError>;
     /// A repository's land records, most recent first, at most `limit`.
-    async fn lands(&self, repo: &str, limit: usize) -> Result<Vec<LandRecord>, StoreError>;
+    async fn lands(&self, repo: &str, limit: usize) -> Result<Vec<LandRecord>, StoreError> {
+        self.lands_in(repo, &LandQuery::latest(limit)).await
+    }
+    /// Records that landq gave up on a pull request.
+    async fn record_failure(&self, record: &FailureRecord) -> Result<(), StoreError>;
+    /// A repository's failures at or after `since_ms`, oldest first.
+    async fn failures(&self, repo: &str, since_ms: i64) -> Result<Vec<FailureRecord>, StoreError>;
+    /// Every repository the store holds entries or lands of, sorted.
+    async fn repos(&self) -> Result<Vec<String>, StoreError>;
     /// Freezes (`Some(why)`) or unfreezes (`None`) the queue of `base`:
     /// nothing lands there while it is frozen.
     async fn set_frozen(&self, repo: &str, base: &str, why: Option<&str>)

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{LandRecord, QueueEntry, Store, StoreError};
+use crate::{FailureRecord, LandQuery, LandRecord, QueueEntry, Store, StoreError};
 
 /// The database file inside the data directory.
 pub const FILE_NAME: &str = "store.sqlite3";
@@ -30,6 +30,12 @@ CREATE TABLE IF NOT EXISTS lands (
     PRIMARY KEY (repo, pr, squash_sha)
 );
 CREATE INDEX IF NOT EXISTS lands_by_time ON lands (repo, landed_at_ms);
+CREATE TABLE IF NOT EXISTS failures (
+    repo TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS failures_by_time ON failures (repo, at_ms);
 CREATE TABLE IF NOT EXISTS frozen (
     repo TEXT NOT NULL,
     base TEXT NOT NULL,
@@ -147,14 +153,72 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn lands(&self, repo: &str, limit: usize) -> Result<Vec<LandRecord>, StoreError> {
-        let repo = repo.to_owned();
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    async fn lands_in(&self, repo: &str, query: &LandQuery) -> Result<Vec<LandRecord>, StoreError> {
+        let (repo, query) = (repo.to_owned(), query.clone());
+        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+        let (before_ms, before_pr) = query.before.map_or((None, None), |(ms, pr)| {
+            (Some(ms), Some(i64::try_from(pr).unwrap_or(i64::MAX)))
+        });
         self.with(move |c| {
-            let mut stmt =
-                c.prepare("SELECT body FROM lands WHERE repo = ?1 ORDER BY landed_at_ms DESC, pr DESC LIMIT ?2")?;
-            let bodies = stmt.query_map(params![repo, limit], |r| r.get::<_, String>(0))?;
+            let mut stmt = c.prepare(
+                "SELECT body FROM lands WHERE repo = ?1
+                   AND (?2 IS NULL OR landed_at_ms >= ?2)
+                   AND (?3 IS NULL OR landed_at_ms < ?3)
+                   AND (?4 IS NULL OR json_extract(body, '$.author') = ?4)
+                   AND (?5 IS NULL OR landed_at_ms < ?5 OR (landed_at_ms = ?5 AND pr < ?6))
+                 ORDER BY landed_at_ms DESC, pr DESC LIMIT ?7",
+            )?;
+            let bodies = stmt.query_map(
+                params![
+                    repo,
+                    query.since_ms,
+                    query.until_ms,
+                    query.author,
+                    before_ms,
+                    before_pr,
+                    limit
+                ],
+                |r| r.get::<_, String>(0),
+            )?;
             bodies.map(|b| Ok(serde_json::from_str(&b?)?)).collect()
+        })
+        .await
+    }
+
+    async fn record_failure(&self, record: &FailureRecord) -> Result<(), StoreError> {
+        let (repo, at, body) = (
+            record.repo.clone(),
+            record.at_ms,
+            serde_json::to_string(record)?,
+        );
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO failures (repo, at_ms, body) VALUES (?1, ?2, ?3)",
+                params![repo, at, body],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn failures(&self, repo: &str, since_ms: i64) -> Result<Vec<FailureRecord>, StoreError> {
+        let repo = repo.to_owned();
+        self.with(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT body FROM failures WHERE repo = ?1 AND at_ms >= ?2 ORDER BY at_ms",
+            )?;
+            let bodies = stmt.query_map(params![repo, since_ms], |r| r.get::<_, String>(0))?;
+            bodies.map(|b| Ok(serde_json::from_str(&b?)?)).collect()
+        })
+        .await
+    }
+
+    async fn repos(&self) -> Result<Vec<String>, StoreError> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare("SELECT repo FROM entries UNION SELECT repo FROM lands ORDER BY 1")?;
+            let repos = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            Ok(repos.collect::<Result<_, _>>()?)
         })
         .await
     }

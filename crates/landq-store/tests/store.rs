@@ -4,7 +4,10 @@
 
 use landq_store::firestore::FirestoreStore;
 use landq_store::sqlite::SqliteStore;
-use landq_store::{Conflict, EntryState, LandRecord, OwnerRecord, QueueEntry, Stacked, Store};
+use landq_store::{
+    Conflict, EntryState, FailureRecord, LandQuery, LandRecord, OwnerRecord, QueueEntry, Stacked,
+    Store,
+};
 use tempfile::TempDir;
 
 fn entry(repo: &str, pr: u64, requested_at_ms: i64) -> QueueEntry {
@@ -40,6 +43,9 @@ fn land(repo: &str, pr: u64, squash: &str, landed_at_ms: i64) -> LandRecord {
         requested_at_ms: landed_at_ms - 5_000,
         landed_at_ms,
         paths: vec!["services/billing/pay.rs".into(), "docs/a.md".into()],
+        author: if pr.is_multiple_of(2) { "alice" } else { "erin" }.into(),
+        title: format!("Change {pr}"),
+        queued_at_ms: Some(landed_at_ms - 4_000),
     }
 }
 
@@ -141,6 +147,64 @@ async fn suite(store: &dyn Store) {
     assert_eq!(lands.iter().map(|l| l.pr).collect::<Vec<_>>(), [2, 1]);
     assert_eq!(lands[1], land("acme/app", 1, "s1", 10_000));
     assert_eq!(store.lands("acme/app", 1).await.unwrap().len(), 1);
+
+    // Queries: a time span, an author, and pages that end where the last
+    // one did (two lands in the same millisecond included).
+    for (pr, at) in [(3, 30_000), (4, 30_000), (5, 40_000), (6, 50_000)] {
+        store
+            .record_land(&land("acme/app", pr, &format!("s{pr}"), at))
+            .await
+            .unwrap();
+    }
+    let prs = |records: Vec<LandRecord>| records.iter().map(|l| l.pr).collect::<Vec<_>>();
+    let span = LandQuery {
+        since_ms: Some(20_000),
+        until_ms: Some(50_000),
+        limit: 10,
+        ..LandQuery::default()
+    };
+    assert_eq!(
+        prs(store.lands_in("acme/app", &span).await.unwrap()),
+        [5, 4, 3, 2]
+    );
+    let alice = LandQuery {
+        author: Some("alice".into()),
+        ..LandQuery::latest(10)
+    };
+    assert_eq!(
+        prs(store.lands_in("acme/app", &alice).await.unwrap()),
+        [6, 4, 2]
+    );
+    let mut pages = Vec::new();
+    let mut query = LandQuery::latest(2);
+    loop {
+        let page = store.lands_in("acme/app", &query).await.unwrap();
+        let Some(last) = page.last() else { break };
+        query.before = Some((last.landed_at_ms, last.pr));
+        pages.push(prs(page));
+    }
+    assert_eq!(pages, [vec![6, 5], vec![4, 3], vec![2, 1]]);
+
+    // Failures, oldest first from a time on.
+    for (pr, at) in [(8, 1_000), (9, 2_000)] {
+        store
+            .record_failure(&FailureRecord {
+                repo: "acme/app".into(),
+                pr,
+                base: "main".into(),
+                reason: "check_failed".into(),
+                at_ms: at,
+            })
+            .await
+            .unwrap();
+    }
+    let failures = store.failures("acme/app", 1_500).await.unwrap();
+    assert_eq!(failures.iter().map(|f| f.pr).collect::<Vec<_>>(), [9]);
+    assert!(store.failures("acme/other", 0).await.unwrap().is_empty());
+
+    // Every repository with entries or lands.
+    let repos = store.repos().await.unwrap();
+    assert!(repos.contains(&"acme/app".to_owned()) && repos.contains(&"acme/other".to_owned()));
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use landq_github::{CheckRunUpdate, GitHub, GitHubError, MergeOutcome, Repo};
 use crate::ProcessError;
 use landq_policy::feedback::{HEAD_KEPT_MOVING, Report, Standing, merge_refused, refusal_comment};
 use landq_policy::{Decision, Landing, PullState, Reason, decide};
-use landq_store::{EntryState, LandRecord, OwnerRecord, QueueEntry, Stacked, Store};
+use landq_store::{EntryState, FailureRecord, LandRecord, OwnerRecord, QueueEntry, Stacked, Store};
 
 use crate::bounded::Bounded;
 use crate::gather::{FileCache, Gathered, gather};
@@ -193,7 +193,7 @@ impl Lander {
             Decision::Wait(reasons) if reasons.iter().any(refuses) => {
                 let text = texts(&reasons);
                 let head = pull.head_sha.clone();
-                self.fail(client, &entry, &head, &gathered.label, &text)
+                self.fail(client, &entry, &head, &gathered.label, "refused", &text)
                     .await?;
                 Ok(Evaluated::Done(Outcome::Failed(text)))
             }
@@ -235,6 +235,7 @@ impl Lander {
                 let same_head = entry.head_sha.as_deref() == Some(landing.head_sha.as_str());
                 if !(entry.state.in_queue() && same_head) {
                     entry.state = EntryState::Queued;
+                    entry.queued_at_ms = Some(self.clock.now_ms());
                     entry.head_sha = Some(landing.head_sha.clone());
                     entry.stack = None;
                     entry.blocked = None;
@@ -327,8 +328,16 @@ impl Lander {
                 }
                 MergeOutcome::NotMergeable(why) => {
                     let text = vec![merge_refused(&why)];
-                    self.fail(client, &entry, &landing.head_sha, &gathered.label, &text)
-                        .await?;
+                    let label = &gathered.label;
+                    self.fail(
+                        client,
+                        &entry,
+                        &landing.head_sha,
+                        label,
+                        "merge_refused",
+                        &text,
+                    )
+                    .await?;
                     return Ok(Outcome::Failed(text));
                 }
             }
@@ -430,6 +439,9 @@ impl Lander {
                 requested_at_ms: entry.requested_at_ms,
                 landed_at_ms: self.clock.now_ms(),
                 paths: changed_paths(gathered),
+                author: pull.author.clone(),
+                title: pull.title.clone(),
+                queued_at_ms: entry.queued_at_ms,
             })
             .await?;
         self.feedback(client, &landing.head_sha, Report::landed(sha))
@@ -445,16 +457,27 @@ impl Lander {
         Ok(())
     }
 
-    /// Gives up on `entry`: feedback and a comment naming `reasons`, the
-    /// label removed, the entry (and its speculative commit) gone.
+    /// Gives up on `entry` for a `kind` of reason (recorded for the
+    /// statistics): feedback and a comment naming `reasons`, the label
+    /// removed, the entry (and its speculative commit) gone.
     pub(crate) async fn fail(
         &self,
         client: &Repo,
         entry: &QueueEntry,
         head: &str,
         label: &str,
+        kind: &str,
         reasons: &[String],
     ) -> Result<(), ProcessError> {
+        self.store
+            .record_failure(&FailureRecord {
+                repo: client.name().to_owned(),
+                pr: entry.pr,
+                base: entry.base.clone(),
+                reason: kind.to_owned(),
+                at_ms: self.clock.now_ms(),
+            })
+            .await?;
         self.feedback(client, head, Report::failed(reasons)).await?;
         self.comment(client, entry.pr, &refusal_comment(label, reasons))
             .await?;
@@ -562,6 +585,7 @@ fn new_entry(repo: &str, gathered: &Gathered, now: i64) -> QueueEntry {
     let requested_at_ms = gathered.labeled_at_ms.unwrap_or(now);
     QueueEntry {
         title: pull.title.clone(),
+        author: pull.author.clone(),
         updated_at_ms: now,
         ..QueueEntry::requested(
             repo,

@@ -259,14 +259,16 @@ impl Lander {
                 continue;
             }
             let checks = client.checks(&s.commit).await?;
-            match stack::judge(&checks, &settings.stack_checks) {
+            let verdict = stack::judge(&checks, &settings.stack_checks);
+            self.note_checks(entry, &verdict).await?;
+            let out = match verdict {
                 StackVerdict::Passed if k == 0 && settings.land_mode == LandMode::Merge => {
                     let fresh = fresh.take_if(|f| f.gathered.facts.pull.number == entry.pr);
                     let outcome = self.land_front(client, entry, fresh, Some(s)).await?;
                     outcomes.push((entry.pr, outcome));
                     return Ok(Round::Changed(outcomes));
                 }
-                StackVerdict::Passed => {}
+                StackVerdict::Passed => None,
                 StackVerdict::Failed { .. } if s.retries < settings.stack_retries => {
                     self.retry(client, entry).await?;
                     return Ok(Round::Changed(outcomes));
@@ -275,26 +277,33 @@ impl Lander {
                     check,
                     conclusion,
                     url,
-                } => {
-                    self.metrics.stack("check_failed");
-                    let why = stack::check_failed(&check, &conclusion, url.as_deref(), &s.commit);
-                    outcomes.push(self.take_out(client, entry, settings, why).await?);
-                    return Ok(Round::Changed(outcomes));
-                }
+                } => Some((
+                    "check_failed",
+                    stack::check_failed(&check, &conclusion, url.as_deref(), &s.commit),
+                )),
                 StackVerdict::Pending { started, waiting } => {
                     let age = self.clock.since(s.built_at_ms);
-                    let why = if !started && age >= settings.stack_start_timeout {
-                        self.metrics.stack("never_started");
-                        stack::never_started(&settings.stack_checks, settings.stack_start_timeout)
+                    if !started && age >= settings.stack_start_timeout {
+                        Some((
+                            "never_started",
+                            stack::never_started(
+                                &settings.stack_checks,
+                                settings.stack_start_timeout,
+                            ),
+                        ))
                     } else if age >= settings.stack_timeout {
-                        self.metrics.stack("timed_out");
-                        stack::timed_out(&waiting, settings.stack_timeout)
+                        Some((
+                            "timed_out",
+                            stack::timed_out(&waiting, settings.stack_timeout),
+                        ))
                     } else {
-                        continue;
-                    };
-                    outcomes.push(self.take_out(client, entry, settings, why).await?);
-                    return Ok(Round::Changed(outcomes));
+                        None
+                    }
                 }
+            };
+            if let Some((kind, why)) = out {
+                outcomes.push(self.take_out(client, entry, settings, kind, why).await?);
+                return Ok(Round::Changed(outcomes));
             }
         }
         Ok(match outcomes.is_empty() {
@@ -467,6 +476,7 @@ impl Lander {
         // it out deletes them even after a crash here.
         entry.state = EntryState::Testing;
         entry.stack = None;
+        entry.checks = None;
         entry.refs = true;
         self.store.put_entry(entry).await?;
         let Some(tree) = self.merged_tree(client, entry.pr, &head, parent).await? else {
@@ -666,20 +676,43 @@ impl Lander {
         Ok(())
     }
 
-    /// Takes a failed `entry` out of the queue: feedback and comment naming
-    /// `why`, label removed. Those behind are rebuilt without it.
+    /// Takes a failed `entry` out of the queue for a `kind` of reason:
+    /// feedback and comment naming `why`, label removed. Those behind are
+    /// rebuilt without it.
     async fn take_out(
         &self,
         client: &Repo,
         entry: &QueueEntry,
         settings: &Settings,
+        kind: &'static str,
         why: String,
     ) -> Result<(u64, Outcome), ProcessError> {
+        self.metrics.stack(kind);
         let head = entry.head_sha.clone().unwrap_or_default();
         let reasons = vec![why];
-        self.fail(client, entry, &head, &settings.label, &reasons)
+        self.fail(client, entry, &head, &settings.label, kind, &reasons)
             .await?;
         Ok((entry.pr, Outcome::Failed(reasons)))
+    }
+
+    /// Keeps how `entry`'s stack checks stand, for the queue's readers
+    /// (written only when it changes).
+    async fn note_checks(
+        &self,
+        entry: &QueueEntry,
+        verdict: &StackVerdict,
+    ) -> Result<(), ProcessError> {
+        let state = match verdict {
+            StackVerdict::Passed => "passed",
+            StackVerdict::Pending { .. } => "pending",
+            StackVerdict::Failed { .. } => "failed",
+        };
+        if entry.checks.as_deref() != Some(state) {
+            let mut entry = entry.clone();
+            entry.checks = Some(state.to_owned());
+            self.store.put_entry(&entry).await?;
+        }
+        Ok(())
     }
 
     /// Deletes `entry`'s branches, if it may have any, and forgets its
