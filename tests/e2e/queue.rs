@@ -313,6 +313,26 @@ async fn a_failure_in_the_middle_of_a_stack_of_four_lands_the_other_three() {
         .await;
     assert!(why.contains("ci / test"), "{why}");
     assert_eq!(land.hub.pull_state(REPO, prs[1]).2, None, "p2 never landed");
+
+    // The audit log and the statistics, as scripts read them.
+    let lands: Vec<serde_json::Value> = land
+        .cli(&["lands", REPO, "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let landed: Vec<u64> = lands.iter().map(|l| l["pr"].as_u64().unwrap()).collect();
+    assert_eq!(landed, [prs[3], prs[2], prs[0]], "newest first");
+    assert_eq!(lands[0]["author"], "alice");
+    assert_eq!(lands[0]["title"], "Charge in cents");
+    assert_eq!(lands[0]["squash_sha"], four);
+    let stats: serde_json::Value =
+        serde_json::from_str(&land.cli(&["stats", REPO, "--window", "1d", "--json"])).unwrap();
+    assert_eq!(stats["lands"], 3);
+    assert_eq!(stats["failures"], serde_json::json!({"check_failed": 1}));
+    assert!(stats["land_time"]["max"].as_f64().unwrap() > 0.0, "{stats}");
+    let table = land.cli(&["stats", REPO]);
+    assert!(table.contains("lands        3"), "{table}");
+    assert!(table.contains("failures     check_failed 1"), "{table}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

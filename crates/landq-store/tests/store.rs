@@ -43,7 +43,12 @@ fn land(repo: &str, pr: u64, squash: &str, landed_at_ms: i64) -> LandRecord {
         requested_at_ms: landed_at_ms - 5_000,
         landed_at_ms,
         paths: vec!["services/billing/pay.rs".into(), "docs/a.md".into()],
-        author: if pr.is_multiple_of(2) { "alice" } else { "erin" }.into(),
+        author: if pr.is_multiple_of(2) {
+            "alice"
+        } else {
+            "erin"
+        }
+        .into(),
         title: format!("Change {pr}"),
         queued_at_ms: Some(landed_at_ms - 4_000),
     }

@@ -357,6 +357,23 @@ impl StoreArgs {
     }
 }
 
+/// Where the commands that read the store find it.
+#[derive(Debug, clap::Args)]
+pub struct StorePlace {
+    /// The data directory of `landq serve` or `landq worker` (SQLite store).
+    #[arg(long, env = "LANDQ_DATA_DIR", default_value = ".landq", global = true)]
+    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+impl StorePlace {
+    /// Opens the store.
+    pub async fn open(&self) -> anyhow::Result<Arc<dyn landq_store::Store>> {
+        self.store.open(&self.data_dir).await
+    }
+}
+
 /// How the worker runs: its consumers and the reconcile.
 #[derive(Debug, clap::Args)]
 pub struct WorkerArgs {

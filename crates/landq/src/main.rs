@@ -33,6 +33,8 @@ enum Command {
     Worker(commands::worker::Args),
     Bus(commands::bus::Args),
     Queue(commands::queue::Args),
+    Lands(commands::lands::LandsArgs),
+    Stats(commands::lands::StatsArgs),
     Firewall(commands::firewall::Args),
 }
 
@@ -48,6 +50,8 @@ fn main() -> ExitCode {
         Command::Worker(args) => commands::worker::run(&args),
         Command::Bus(args) => commands::bus::run(&args, &mut stdout.lock()),
         Command::Queue(args) => commands::queue::run(&args, &mut stdout.lock()),
+        Command::Lands(args) => commands::lands::lands(&args, &mut stdout.lock()),
+        Command::Stats(args) => commands::lands::stats(&args, &mut stdout.lock()),
         Command::Firewall(args) => commands::firewall::run(&args),
     };
     match outcome {

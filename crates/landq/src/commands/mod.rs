@@ -4,6 +4,7 @@ pub mod bus;
 pub mod check;
 pub mod explain;
 pub mod firewall;
+pub mod lands;
 pub mod owners;
 pub mod queue;
 pub mod serve;

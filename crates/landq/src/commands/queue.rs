@@ -2,12 +2,11 @@
 //! `landq queue unfreeze REPO BRANCH`: lets a frozen queue land again.
 
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use landq_store::{EntryState, QueueEntry};
 
-use crate::config::StoreArgs;
+use crate::config::StorePlace;
 
 /// Show a repository's land queue, or unfreeze a branch's queue.
 #[derive(Debug, clap::Args)]
@@ -21,17 +20,7 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     #[command(flatten)]
-    place: Place,
-}
-
-/// Where the store is.
-#[derive(Debug, clap::Args)]
-struct Place {
-    /// The data directory of `landq serve` or `landq worker` (SQLite store).
-    #[arg(long, env = "LANDQ_DATA_DIR", default_value = ".landq", global = true)]
-    data_dir: PathBuf,
-    #[command(flatten)]
-    store: StoreArgs,
+    place: StorePlace,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -50,7 +39,7 @@ enum QueueCommand {
 pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::new(out);
     tokio::runtime::Runtime::new()?.block_on(async {
-        let store = args.place.store.open(&args.place.data_dir).await?;
+        let store = args.place.open().await?;
         match (&args.command, &args.repo) {
             (Some(QueueCommand::Unfreeze { repo, branch }), _) => {
                 let Some(why) = store.frozen(repo, branch).await? else {
