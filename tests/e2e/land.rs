@@ -804,6 +804,11 @@ impl Land {
         crate::webhook::landq(self.dir.path(), args)
     }
 
+    /// Where `landq serve` listens, `http://ADDRESS`.
+    pub(crate) fn url(&self) -> String {
+        self.serve.base_url()
+    }
+
     /// What `landq serve` serves at `/metrics`.
     pub(crate) async fn metrics(&self) -> String {
         self.serve.get(&self.client, "/metrics").await

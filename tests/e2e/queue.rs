@@ -679,3 +679,106 @@ async fn a_pull_request_labelled_earlier_whose_events_never_came_still_lands_fir
         "labelled first, landed first"
     );
 }
+
+/// A landq whose first pull request landed and whose second is under test
+/// (its CI takes two minutes): what the dashboard has to show.
+async fn landed_and_testing() -> (Land, u64, u64) {
+    let land = queue(4, Duration::from_millis(200), builds).await;
+    let first = land
+        .ready("first", &[("docs/first.md", Some("# 1\n"))])
+        .await;
+    land.request(first).await;
+    land.landed(first).await;
+    land.hub.run_ci(Ci {
+        name: CHECK.into(),
+        delay: Duration::from_secs(120),
+        judge: Arc::new(builds),
+    });
+    let second = land
+        .ready("second", &[("docs/second.md", Some("# 2\n"))])
+        .await;
+    land.request(second).await;
+    land.feedback_on("second", "the second under test", |_, text| {
+        text.contains("landq is testing")
+    })
+    .await;
+    (land, first, second)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_api_shows_the_stack_the_lands_and_the_stats() {
+    let (land, first, second) = landed_and_testing().await;
+    let client = reqwest::Client::new();
+    let get = |path: &str| {
+        let request = client.get(format!("{}{path}", land.url())).send();
+        async move {
+            request
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let queue = get("/api/v1/repos/acme/app/queue").await;
+    let entry = &queue["branches"][0]["entries"][0];
+    assert_eq!(entry["pr"], second);
+    assert_eq!(entry["state"], "testing");
+    assert_eq!(entry["position"], 1);
+    assert_eq!(entry["stack_branch"], format!("landq/stack/{second}"));
+    let commit = entry["speculative_commit"].as_str().unwrap();
+    assert_eq!(land.hub.tip(REPO, &format!("landq/stack/{second}")), commit);
+    let lands = get("/api/v1/repos/acme/app/lands").await;
+    assert_eq!(lands["lands"][0]["pr"], first);
+    assert_eq!(lands["lands"][0]["author"], "alice");
+    let stats = get("/api/v1/repos/acme/app/stats?window=1d").await;
+    assert_eq!(stats["lands"], 1);
+    let repos = get("/api/v1/repos").await;
+    assert_eq!(repos[0]["queue_length"], 1);
+    let doc = get("/api/openapi.json").await;
+    assert!(doc["paths"]["/api/v1/repos/{owner}/{repo}/lands"].is_object());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium (Debian's package): scripts/test runs it"]
+async fn the_queue_page_in_headless_chromium_shows_the_queued_pull_request_and_the_chart() {
+    let (land, first, second) = landed_and_testing().await;
+    let profile = tempfile::TempDir::new().unwrap();
+    let page = format!("{}/repos/acme/app", land.url());
+    let out =
+        tokio::process::Command::new(std::env::var("LANDQ_CHROMIUM").unwrap_or("chromium".into()))
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--dump-dom",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg(&page)
+            .output()
+            .await
+            .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // What a person sees: the pull request under test, linked, its state,
+    // its speculative commit, the land before it, and the chart.
+    // (Links go to GitHub's web root, here the fake's own URL.)
+    let link = format!(r#"href="{}/acme/app/pull/{second}""#, land.hub.url());
+    assert!(dom.contains(&link), "{dom}");
+    assert!(dom.contains("Charge in cents"), "{dom}");
+    assert!(dom.contains(r#"<td class="state">testing</td>"#), "{dom}");
+    assert!(dom.contains(&format!("#{first}")), "{dom}");
+    assert!(
+        dom.contains("<svg") && dom.contains("<polyline"),
+        "the chart: {dom}"
+    );
+}

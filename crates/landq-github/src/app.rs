@@ -87,6 +87,11 @@ impl GitHub {
         })
     }
 
+    /// GitHub's web root for links (`https://github.com`).
+    pub fn web(&self) -> &str {
+        &self.web
+    }
+
     /// Whether this client is a GitHub App (which can create check runs).
     pub fn is_app(&self) -> bool {
         self.is_app

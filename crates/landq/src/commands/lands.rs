@@ -18,7 +18,7 @@ pub struct LandsArgs {
     /// The repository, `owner/name`.
     repo: String,
     /// Only lands at or after this day (`2026-12-01`) or time (RFC 3339).
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = landq_api::query::time)]
     since: Option<i64>,
     /// At most this many.
     #[arg(long, default_value_t = 100)]
@@ -43,21 +43,6 @@ pub struct StatsArgs {
     json: bool,
     #[command(flatten)]
     place: StorePlace,
-}
-
-/// A day (`2026-12-01`, midnight UTC) or an RFC 3339 time, in ms since the
-/// Unix epoch.
-pub fn parse_time(text: &str) -> Result<i64, String> {
-    let full = match text.len() {
-        10 => format!("{text}T00:00:00Z"),
-        _ => text.to_owned(),
-    };
-    let at = humantime::parse_rfc3339_weak(&full)
-        .map_err(|err| format!("`{text}` is not a day (2026-12-01) or an RFC 3339 time: {err}"))?;
-    Ok(at
-        .duration_since(UNIX_EPOCH)
-        .map_err(|_| format!("`{text}` is before 1970"))?
-        .as_millis() as i64)
 }
 
 fn now_ms() -> i64 {

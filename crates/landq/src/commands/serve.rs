@@ -31,6 +31,26 @@ pub struct Args {
     worker: WorkerArgs,
 }
 
+/// The dashboard's routes over `store`: open on a loopback listener
+/// (`local`), closed elsewhere until sign-in with GitHub is configured.
+pub fn dashboard(
+    store: &Arc<dyn landq_store::Store>,
+    repos: &[String],
+    web: &str,
+    local: std::net::SocketAddr,
+) -> axum::Router {
+    let access = match local.ip().is_loopback() {
+        true => landq_api::Access::Open,
+        false => landq_api::Access::Closed,
+    };
+    landq_api::router(Arc::new(landq_api::Dashboard {
+        store: store.clone(),
+        repos: repos.to_vec(),
+        web: web.to_owned(),
+        access,
+    }))
+}
+
 /// Runs the command until SIGTERM: the webhook stops accepting, in-flight
 /// deliveries and lands finish, then the process exits 0.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -47,11 +67,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .with_context(|| format!("cannot listen on {address}"))?;
+        let local = listener.local_addr()?;
         tracing::info!(
-            address = %listener.local_addr()?,
+            address = %local,
             bus = %args.bus.describe(),
-            "landq serve listening: POST /webhook, GET /healthz /readyz /metrics"
+            "landq serve listening: POST /webhook, GET /healthz /readyz /metrics, the dashboard at / and /api"
         );
+        let dashboard = dashboard(&store, &args.worker.config().repos, github.web(), local);
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut registry = prometheus_client::registry::Registry::default();
         let worker = landq_worker::Worker::new(
@@ -67,7 +89,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             guard.keep_fresh(args.github.api.api_url.clone(), args.source.refresh_every());
         }
         state.source = guard;
-        landq_webhook::run(listener, state, telemetry::shutdown_signal()).await?;
+        let app = landq_webhook::router(state).merge(dashboard);
+        landq_http::serve(listener, app, telemetry::shutdown_signal()).await?;
         let _ = stop.send(true);
         worker.await?;
         tracing::info!("stopped");

@@ -1,0 +1,119 @@
+//! landq's dashboard: what the store holds about the queue and the lands,
+//! for people and for scripts.
+//!
+//! - [`api`]: the JSON API under `/api/v1`, every route in the OpenAPI 3
+//!   document served at `/api/openapi.json` (generated from the code by
+//!   `utoipa`) and browsable at `/api/docs`.
+//! - [`pages`]: server-rendered HTML: `/` lists the repositories,
+//!   `/repos/{owner}/{repo}` shows the queue, the recent lands and a chart
+//!   of the daily land time ([`chart`]).
+//! - [`query`]: the query parameters both read (times, windows, cursors).
+//!
+//! Pull request titles and authors of private repositories are not public:
+//! the dashboard answers only where [`Access::Open`] says it may (a loopback
+//! listener); elsewhere every route answers 401.
+
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod chart;
+pub mod pages;
+pub mod query;
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use landq_store::{Store, StoreError};
+
+/// Who may look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Everyone who can reach the listener (a loopback listener: only this
+    /// machine).
+    Open,
+    /// Nobody yet: sign-in with GitHub is not configured, so a listener
+    /// others can reach shows nothing.
+    Closed,
+}
+
+/// What the dashboard reads.
+pub struct Dashboard {
+    /// The queue and the land records.
+    pub store: Arc<dyn Store>,
+    /// The repositories landq is configured for (besides those the store
+    /// holds anything of).
+    pub repos: Vec<String>,
+    /// GitHub's web root, for links (`https://github.com`).
+    pub web: String,
+    /// Who may look.
+    pub access: Access,
+}
+
+impl Dashboard {
+    /// The repositories to show: configured ones and those the store holds.
+    pub async fn repos(&self) -> Result<Vec<String>, StoreError> {
+        let mut repos = self.store.repos().await?;
+        repos.extend(self.repos.iter().cloned());
+        repos.sort();
+        repos.dedup();
+        Ok(repos)
+    }
+
+    /// Whether `repo` is one to show.
+    pub async fn knows(&self, repo: &str) -> Result<bool, StoreError> {
+        Ok(self.repos.iter().any(|r| r == repo)
+            || self.store.repos().await?.iter().any(|r| r == repo))
+    }
+
+    /// The web page of pull request `pr` of `repo`.
+    pub fn pull_url(&self, repo: &str, pr: u64) -> String {
+        format!("{}/{repo}/pull/{pr}", self.web)
+    }
+
+    /// The web page of commit `sha` of `repo`.
+    pub fn commit_url(&self, repo: &str, sha: &str) -> String {
+        format!("{}/{repo}/commit/{sha}", self.web)
+    }
+}
+
+/// The dashboard's routes: the API, its OpenAPI document and docs, and the
+/// pages.
+pub fn router(dashboard: Arc<Dashboard>) -> Router {
+    api::router(dashboard.clone())
+        .merge(pages::router(dashboard.clone()))
+        .layer(axum::middleware::from_fn_with_state(dashboard, guard))
+}
+
+/// Answers 401 everywhere unless the dashboard is open.
+async fn guard(State(dashboard): State<Arc<Dashboard>>, request: Request, next: Next) -> Response {
+    match dashboard.access {
+        Access::Open => next.run(request).await,
+        Access::Closed => (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(api::ApiError {
+                message: "the dashboard is served only on a loopback listener until sign-in with \
+                          GitHub is configured"
+                    .into(),
+            }),
+        )
+            .into_response(),
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// RFC 3339 (seconds) of `ms` since the Unix epoch.
+pub(crate) fn time(ms: i64) -> String {
+    let at = UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_seconds(at).to_string()
+}
