@@ -280,14 +280,14 @@ async fn lands_as_one_squash_commit_with_the_title_body_and_approvers() {
     // The outcome is counted just after the land's last GitHub call.
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut metrics = land.serve.get(&land.client, "/metrics").await;
-    while !metrics.contains(r#"landq_processed_total{outcome="landed"} 1"#) {
+    while !metrics.contains(r#"landq_processed_total{repo="acme/app",outcome="landed"} 1"#) {
         assert!(Instant::now() < deadline, "never counted:\n{metrics}");
         tokio::time::sleep(Duration::from_millis(20)).await;
         metrics = land.serve.get(&land.client, "/metrics").await;
     }
     for line in [
-        "landq_land_seconds_count 1",
-        "landq_queue_wait_seconds_count 1",
+        r#"landq_land_seconds_count{repo="acme/app"} 1"#,
+        r#"landq_queue_wait_seconds_count{repo="acme/app"} 1"#,
         r#"landq_webhook_deliveries_total{event="pull_request",outcome="accepted"} 1"#,
         r#"landq_webhook_deliveries_total{event="pull_request",outcome="duplicate"} 2"#,
     ] {

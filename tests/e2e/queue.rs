@@ -410,7 +410,7 @@ async fn a_landed_tree_that_differs_from_the_tested_one_freezes_the_queue() {
     assert_eq!(land.merges(second), 0, "a frozen queue lands nothing");
     let metrics = land.metrics().await;
     assert!(
-        metrics.contains("landq_stack_events_total{event=\"tree_mismatch\"} 1"),
+        metrics.contains("landq_stack_events_total{repo=\"acme/app\",event=\"tree_mismatch\"} 1"),
         "{metrics}"
     );
     let shown = land.cli(&["queue", REPO]);
@@ -567,7 +567,7 @@ async fn a_flaky_stack_check_is_run_again_before_anyone_is_blamed() {
     assert!(land.hub.comments(REPO, pr).is_empty(), "nothing blamed");
     let metrics = land.metrics().await;
     assert!(
-        metrics.contains("landq_stack_events_total{event=\"retried\"} 1"),
+        metrics.contains("landq_stack_events_total{repo=\"acme/app\",event=\"retried\"} 1"),
         "{metrics}"
     );
 }

@@ -210,7 +210,9 @@ async fn run(depth: usize, prs: usize, t: Duration) -> Run {
     prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
     let tree_mismatches = text
         .lines()
-        .find(|l| l.starts_with("landq_stack_events_total{event=\"tree_mismatch\"}"))
+        .find(|l| {
+            l.starts_with("landq_stack_events_total{repo=\"acme/app\",event=\"tree_mismatch\"}")
+        })
         .and_then(|l| l.rsplit(' ').next()?.parse().ok())
         .unwrap_or(0);
     stop.send(true).unwrap();

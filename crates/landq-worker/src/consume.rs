@@ -154,11 +154,11 @@ async fn process(lander: &Lander, received: &Received, stop: &watch::Receiver<bo
                     Outcome::Blocked => "blocked",
                     Outcome::NotRequested => "not_requested",
                 };
-                lander.metrics().processed(name);
+                lander.metrics().processed(&envelope.repo, name);
                 tracing::info!(pr, ?outcome, "processed");
             }
             Err(err) => {
-                lander.metrics().processed("error");
+                lander.metrics().processed(&envelope.repo, "error");
                 tracing::warn!(pr, error = %err, "processing failed");
                 // The other pull requests of the message go on.
                 failure = Some(err);
@@ -200,12 +200,16 @@ async fn settle(lander: &Lander, received: Received, processed: Processed, max_a
             received.nack().await
         }
         Processed::Failed(err) if err.is_permanent() => {
-            lander.metrics().processed("set_aside");
+            lander
+                .metrics()
+                .processed(&received.envelope.repo, "set_aside");
             tracing::error!(error = %err, "GitHub's answer will not change: message set aside");
             received.set_aside(&err.to_string()).await
         }
         Processed::Failed(err) if attempt >= max_attempts => {
-            lander.metrics().processed("set_aside");
+            lander
+                .metrics()
+                .processed(&received.envelope.repo, "set_aside");
             tracing::error!(error = %err, "message failed {attempt} times: set aside");
             received
                 .set_aside(&format!("failed {attempt} times; last: {err}"))

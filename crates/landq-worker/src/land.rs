@@ -300,8 +300,10 @@ impl Lander {
             entry.attempts += 1;
             entry.updated_at_ms = self.clock.now_ms();
             self.store.put_entry(&entry).await?;
-            self.metrics
-                .queue_wait(self.clock.since(entry.requested_at_ms).as_secs_f64());
+            self.metrics.queue_wait(
+                client.name(),
+                self.clock.since(entry.requested_at_ms).as_secs_f64(),
+            );
             let message = &landing.message;
             match client
                 .merge(front.pr, &landing.head_sha, &message.title, &message.body)
@@ -413,8 +415,10 @@ impl Lander {
             landed.reasons = vec![format!("landed as {sha}")];
             landed.updated_at_ms = self.clock.now_ms();
             self.store.put_entry(&landed).await?;
-            self.metrics
-                .landed(self.clock.since(entry.requested_at_ms).as_secs_f64());
+            self.metrics.landed(
+                client.name(),
+                self.clock.since(entry.requested_at_ms).as_secs_f64(),
+            );
         }
         self.store
             .record_land(&LandRecord {

@@ -1,5 +1,7 @@
 //! Prometheus metrics of the worker: outcomes, how long pull requests wait
-//! in the queue, and how long a land takes from label to merge.
+//! in the queue, and how long a land takes from label to merge, each by
+//! repository (only repositories that send landq signed events, or that it
+//! reconciles, so the label's values stay bounded).
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -9,12 +11,26 @@ use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
+    repo: String,
     outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StackLabels {
+    repo: String,
     event: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RepoLabels {
+    repo: String,
+}
+
+type Durations = Family<RepoLabels, Histogram, fn() -> Histogram>;
+
+/// 1 s to ~9 days.
+fn durations() -> Histogram {
+    Histogram::new(exponential_buckets(1.0, 2.0, 20))
 }
 
 /// The worker's metrics, registered in a shared registry.
@@ -22,8 +38,8 @@ struct StackLabels {
 pub struct WorkerMetrics {
     processed: Family<OutcomeLabels, Counter>,
     stack: Family<StackLabels, Counter>,
-    queue_wait: Histogram,
-    land_time: Histogram,
+    queue_wait: Durations,
+    land_time: Durations,
 }
 
 impl WorkerMetrics {
@@ -32,9 +48,8 @@ impl WorkerMetrics {
         let metrics = WorkerMetrics {
             processed: Family::default(),
             stack: Family::default(),
-            // 1 s to ~9 days.
-            queue_wait: Histogram::new(exponential_buckets(1.0, 2.0, 20)),
-            land_time: Histogram::new(exponential_buckets(1.0, 2.0, 20)),
+            queue_wait: Family::new_with_constructor(durations),
+            land_time: Family::new_with_constructor(durations),
         };
         registry.register(
             "landq_processed",
@@ -65,25 +80,33 @@ impl WorkerMetrics {
         WorkerMetrics::register(&mut Registry::default())
     }
 
-    /// Counts one processed pull request.
-    pub fn processed(&self, outcome: &'static str) {
+    /// Counts one processed pull request of `repo`.
+    pub fn processed(&self, repo: &str, outcome: &'static str) {
+        let repo = repo.to_owned();
         self.processed
-            .get_or_create(&OutcomeLabels { outcome })
+            .get_or_create(&OutcomeLabels { repo, outcome })
             .inc();
     }
 
-    /// Counts one land-queue event.
-    pub fn stack(&self, event: &'static str) {
-        self.stack.get_or_create(&StackLabels { event }).inc();
+    /// Counts one land-queue event of `repo`.
+    pub fn stack(&self, repo: &str, event: &'static str) {
+        let repo = repo.to_owned();
+        self.stack.get_or_create(&StackLabels { repo, event }).inc();
     }
 
-    /// Records the wait before a merge call.
-    pub fn queue_wait(&self, seconds: f64) {
-        self.queue_wait.observe(seconds);
+    /// Records the wait before a merge call in `repo`.
+    pub fn queue_wait(&self, repo: &str, seconds: f64) {
+        let repo = repo.to_owned();
+        self.queue_wait
+            .get_or_create(&RepoLabels { repo })
+            .observe(seconds);
     }
 
-    /// Records a completed land.
-    pub fn landed(&self, seconds: f64) {
-        self.land_time.observe(seconds);
+    /// Records a completed land in `repo`.
+    pub fn landed(&self, repo: &str, seconds: f64) {
+        let repo = repo.to_owned();
+        self.land_time
+            .get_or_create(&RepoLabels { repo })
+            .observe(seconds);
     }
 }

@@ -388,8 +388,10 @@ impl Lander {
         let mut landed = Vec::new();
         for (entry, gathered, landing) in &prefix {
             let sha = entry.stack.as_ref().expect("in the stack").commit.clone();
-            self.metrics
-                .queue_wait(self.clock.since(entry.requested_at_ms).as_secs_f64());
+            self.metrics.queue_wait(
+                client.name(),
+                self.clock.since(entry.requested_at_ms).as_secs_f64(),
+            );
             self.landed(client, gathered, entry, landing, &sha).await?;
             landed.push((entry.pr, Outcome::Landed { sha }));
         }
@@ -480,7 +482,7 @@ impl Lander {
         entry.refs = true;
         self.store.put_entry(entry).await?;
         let Some(tree) = self.merged_tree(client, entry.pr, &head, parent).await? else {
-            self.metrics.stack("conflict");
+            self.metrics.stack(client.name(), "conflict");
             return Ok(Err(self.culprit(client, entry, ahead, tip).await?));
         };
         let commit = client
@@ -489,7 +491,7 @@ impl Lander {
         client
             .set_ref(&format!("heads/{}", stack_ref(entry.pr)), &commit, true)
             .await?;
-        self.metrics.stack("built");
+        self.metrics.stack(client.name(), "built");
         entry.stack = Some(Stacked {
             head_sha: head,
             parent: parent.sha.clone(),
@@ -671,7 +673,7 @@ impl Lander {
         client
             .set_ref(&format!("heads/{}", stack_ref(entry.pr)), &s.commit, true)
             .await?;
-        self.metrics.stack("retried");
+        self.metrics.stack(client.name(), "retried");
         self.store.put_entry(&entry).await?;
         Ok(())
     }
@@ -687,7 +689,7 @@ impl Lander {
         kind: &'static str,
         why: String,
     ) -> Result<(u64, Outcome), ProcessError> {
-        self.metrics.stack(kind);
+        self.metrics.stack(client.name(), kind);
         let head = entry.head_sha.clone().unwrap_or_default();
         let reasons = vec![why];
         self.fail(client, entry, &head, &settings.label, kind, &reasons)
@@ -780,7 +782,7 @@ impl Lander {
         if tree == tested.tree {
             return Ok(());
         }
-        self.metrics.stack("tree_mismatch");
+        self.metrics.stack(client.name(), "tree_mismatch");
         let why = stack::tree_mismatch(
             client.name(),
             &entry.base,
