@@ -23,10 +23,19 @@ fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return;
     }
-    let var = |name: &str, default: u64| std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default);
+    let var = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    };
     let lands = var("LANDQ_BENCH_LANDS", 10_000);
     let seconds = Duration::from_secs(var("LANDQ_BENCH_SECONDS", 3));
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async move {
         let dir = tempfile::TempDir::new().unwrap();
         let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
@@ -66,7 +75,7 @@ fn main() {
                 .await
                 .unwrap();
         }
-        let dashboard = Dashboard { store, repos: Vec::new(), web: "https://github.com".into(), access: Access::Open };
+        let dashboard = Dashboard::new(store, Vec::new(), "https://github.com", Access::Open);
         let body = serde_json::json!({"lands": [], "next_cursor": null});
         let app = landq_api::router(Arc::new(dashboard))
             .route("/baseline", axum::routing::get(move || { let body = body.clone(); async move { axum::Json(body) } }));
@@ -121,10 +130,24 @@ async fn load(base: &str, path: &str, time: Duration) -> (Histogram<u64>, f64) {
     (all, rate)
 }
 
-fn report(what: &str, (latency, rate): &(Histogram<u64>, f64), baseline: Option<&(Histogram<u64>, f64)>) {
+fn report(
+    what: &str,
+    (latency, rate): &(Histogram<u64>, f64),
+    baseline: Option<&(Histogram<u64>, f64)>,
+) {
     let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
     let ratio = baseline
-        .map(|(b, _)| format!(", p50 {:.0}x the baseline's", latency.value_at_quantile(0.5) as f64 / b.value_at_quantile(0.5).max(1) as f64))
+        .map(|(b, _)| {
+            format!(
+                ", p50 {:.0}x the baseline's",
+                latency.value_at_quantile(0.5) as f64 / b.value_at_quantile(0.5).max(1) as f64
+            )
+        })
         .unwrap_or_default();
-    println!("{what:<52} p50 {:>7.2} ms, p99 {:>7.2} ms, {:>7.0} requests/s{ratio}", ms(0.5), ms(0.99), rate);
+    println!(
+        "{what:<52} p50 {:>7.2} ms, p99 {:>7.2} ms, {:>7.0} requests/s{ratio}",
+        ms(0.5),
+        ms(0.99),
+        rate
+    );
 }

@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use utoipa_scalar::{Scalar, Servable};
 
 use crate::query::{self, BadParameter};
-use crate::{Dashboard, now_ms, time};
+use crate::{Dashboard, time};
 
 /// The most lands one page holds.
 pub const MAX_PAGE: usize = 500;
@@ -378,17 +378,5 @@ async fn stats(
     let window =
         query::optional(params.get("window"), "window", query::window)?.unwrap_or(7 * 86_400_000);
     let repo = known(&dashboard, &owner, &name).await?;
-    Ok(Json(stats_of(&dashboard, &repo, window).await?))
-}
-
-/// The statistics of `repo` over the `window` (ms) ending now.
-pub async fn stats_of(dashboard: &Dashboard, repo: &str, window: i64) -> Result<Stats, StoreError> {
-    let until = now_ms();
-    let in_window = LandQuery {
-        since_ms: Some(until - window),
-        ..LandQuery::latest(usize::MAX)
-    };
-    let lands = dashboard.store.lands_in(repo, &in_window).await?;
-    let failures = dashboard.store.failures(repo, until - window).await?;
-    Ok(Stats::of(&lands, &failures, until, window))
+    Ok(Json(dashboard.stats(&repo, window).await?.as_ref().clone()))
 }

@@ -20,14 +20,16 @@ pub mod chart;
 pub mod pages;
 pub mod query;
 
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use landq_store::stats::Stats;
 use landq_store::{Store, StoreError};
 
 /// Who may look.
@@ -52,9 +54,62 @@ pub struct Dashboard {
     pub web: String,
     /// Who may look.
     pub access: Access,
+    /// Statistics computed lately, by (repository, window).
+    pub stats: StatsCache,
+}
+
+/// Statistics computed in the last [`STATS_FRESH`], by (repository,
+/// window): a window of 10,000 lands costs the store tens of milliseconds,
+/// and every page view and stats call would pay it again.
+#[derive(Default)]
+pub struct StatsCache(Mutex<HashMap<(String, i64), (Instant, Arc<Stats>)>>);
+
+/// How long computed statistics are served before they are computed again.
+pub const STATS_FRESH: Duration = Duration::from_secs(5);
+
+impl StatsCache {
+    /// The statistics of `repo` over `window` (ms) if computed within
+    /// [`STATS_FRESH`].
+    fn get(&self, repo: &str, window: i64) -> Option<Arc<Stats>> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&(repo.to_owned(), window))
+            .filter(|(at, _)| at.elapsed() < STATS_FRESH)
+            .map(|(_, stats)| stats.clone())
+    }
+
+    fn put(&self, repo: &str, window: i64, stats: Arc<Stats>) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, (at, _)| at.elapsed() < STATS_FRESH);
+        map.insert((repo.to_owned(), window), (Instant::now(), stats));
+    }
 }
 
 impl Dashboard {
+    /// A dashboard over `store` for `repos`, linking to `web`.
+    pub fn new(store: Arc<dyn Store>, repos: Vec<String>, web: &str, access: Access) -> Dashboard {
+        Dashboard {
+            store,
+            repos,
+            web: web.to_owned(),
+            access,
+            stats: StatsCache::default(),
+        }
+    }
+
+    /// The statistics of `repo` over the `window` (ms) ending now, at most
+    /// [`STATS_FRESH`] old.
+    pub async fn stats(&self, repo: &str, window: i64) -> Result<Arc<Stats>, StoreError> {
+        if let Some(stats) = self.stats.get(repo, window) {
+            return Ok(stats);
+        }
+        let until = now_ms();
+        let lands = self.store.land_times(repo, until - window, until).await?;
+        let failures = self.store.failures(repo, until - window).await?;
+        let stats = Arc::new(Stats::of(&lands, &failures, until, window));
+        self.stats.put(repo, window, stats.clone());
+        Ok(stats)
+    }
+
     /// The repositories to show: configured ones and those the store holds.
     pub async fn repos(&self) -> Result<Vec<String>, StoreError> {
         let mut repos = self.store.repos().await?;

@@ -96,7 +96,7 @@ async fn repository(
     }
     let queue = api::queue_of(&dashboard, &repo).await?;
     let lands = dashboard.store.lands(&repo, RECENT_LANDS).await?;
-    let stats = api::stats_of(&dashboard, &repo, CHART_DAYS * 86_400_000).await?;
+    let stats = dashboard.stats(&repo, CHART_DAYS * 86_400_000).await?;
     let body = html! {
         h1 { (repo) }
         @if queue.branches.is_empty() {

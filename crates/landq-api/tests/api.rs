@@ -93,12 +93,12 @@ async fn dashboard(access: Access) -> (TempDir, axum::Router) {
             .await
             .unwrap();
     }
-    let dashboard = Dashboard {
+    let dashboard = Dashboard::new(
         store,
-        repos: vec!["acme/quiet".into()],
-        web: "https://github.com".into(),
+        vec!["acme/quiet".into()],
+        "https://github.com",
         access,
-    };
+    );
     (dir, landq_api::router(Arc::new(dashboard)))
 }
 

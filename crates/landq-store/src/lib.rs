@@ -305,6 +305,22 @@ pub trait Store: Send + Sync + 'static {
     async fn lands(&self, repo: &str, limit: usize) -> Result<Vec<LandRecord>, StoreError> {
         self.lands_in(repo, &LandQuery::latest(limit)).await
     }
+    /// The times of a repository's lands in `[since_ms, until_ms)`, for the
+    /// statistics (a store may read them without decoding whole records).
+    async fn land_times(
+        &self,
+        repo: &str,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<stats::LandTimes>, StoreError> {
+        let query = LandQuery {
+            since_ms: Some(since_ms),
+            until_ms: Some(until_ms),
+            ..LandQuery::latest(usize::MAX)
+        };
+        let lands = self.lands_in(repo, &query).await?;
+        Ok(lands.iter().map(stats::LandTimes::from).collect())
+    }
     /// Records that landq gave up on a pull request.
     async fn record_failure(&self, record: &FailureRecord) -> Result<(), StoreError>;
     /// A repository's failures at or after `since_ms`, oldest first.

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::stats::LandTimes;
 use crate::{FailureRecord, LandQuery, LandRecord, QueueEntry, Store, StoreError};
 
 /// The database file inside the data directory.
@@ -181,6 +182,31 @@ impl Store for SqliteStore {
                 |r| r.get::<_, String>(0),
             )?;
             bodies.map(|b| Ok(serde_json::from_str(&b?)?)).collect()
+        })
+        .await
+    }
+
+    async fn land_times(
+        &self,
+        repo: &str,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<LandTimes>, StoreError> {
+        let repo = repo.to_owned();
+        self.with(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT json_extract(body, '$.requested_at_ms'), json_extract(body, '$.queued_at_ms'),
+                        landed_at_ms
+                 FROM lands WHERE repo = ?1 AND landed_at_ms >= ?2 AND landed_at_ms < ?3",
+            )?;
+            let times = stmt.query_map(params![repo, since_ms, until_ms], |r| {
+                Ok(LandTimes {
+                    requested_at_ms: r.get(0)?,
+                    queued_at_ms: r.get(1)?,
+                    landed_at_ms: r.get(2)?,
+                })
+            })?;
+            Ok(times.collect::<Result<_, _>>()?)
         })
         .await
     }

@@ -74,52 +74,76 @@ pub struct Stats {
     pub days: Vec<Day>,
 }
 
+/// The times of one land the statistics need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LandTimes {
+    /// When the label went on (ms since the Unix epoch).
+    pub requested_at_ms: i64,
+    /// When it entered the queue, if recorded.
+    pub queued_at_ms: Option<i64>,
+    /// When it landed.
+    pub landed_at_ms: i64,
+}
+
+impl From<&LandRecord> for LandTimes {
+    fn from(land: &LandRecord) -> Self {
+        LandTimes {
+            requested_at_ms: land.requested_at_ms,
+            queued_at_ms: land.queued_at_ms,
+            landed_at_ms: land.landed_at_ms,
+        }
+    }
+}
+
 impl Stats {
     /// The figures of the window `[until_ms - window_ms, until_ms)` from
     /// `lands` and `failures` (records outside it are ignored).
     pub fn of(
-        lands: &[LandRecord],
+        lands: &[LandTimes],
         failures: &[FailureRecord],
         until_ms: i64,
         window_ms: i64,
     ) -> Stats {
         let since_ms = until_ms - window_ms;
         let inside = |at: i64| at >= since_ms && at < until_ms;
-        let lands: Vec<&LandRecord> = lands.iter().filter(|l| inside(l.landed_at_ms)).collect();
-        let failures: Vec<&FailureRecord> = failures.iter().filter(|f| inside(f.at_ms)).collect();
         let secs = |ms: i64| ms.max(0) as f64 / 1000.0;
-        let land_time = |l: &&LandRecord| secs(l.landed_at_ms - l.requested_at_ms);
+        let day_of = |at: i64| at.div_euclid(DAY_MS);
         let mut by_reason = BTreeMap::new();
-        for failure in &failures {
+        let mut failures_by_day: BTreeMap<i64, usize> = BTreeMap::new();
+        for failure in failures.iter().filter(|f| inside(f.at_ms)) {
             *by_reason.entry(failure.reason.clone()).or_insert(0) += 1;
+            *failures_by_day.entry(day_of(failure.at_ms)).or_default() += 1;
         }
-        let first_day = since_ms.div_euclid(DAY_MS);
-        let last_day = (until_ms - 1).div_euclid(DAY_MS);
-        let days = (first_day..=last_day)
+        let (mut land_time, mut queue_wait) = (Vec::new(), Vec::new());
+        let mut by_day: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
+        for land in lands.iter().filter(|l| inside(l.landed_at_ms)) {
+            let seconds = secs(land.landed_at_ms - land.requested_at_ms);
+            land_time.push(seconds);
+            by_day
+                .entry(day_of(land.landed_at_ms))
+                .or_default()
+                .push(seconds);
+            let queued = land.queued_at_ms.unwrap_or(land.requested_at_ms);
+            queue_wait.push(secs(land.landed_at_ms - queued));
+        }
+        let days = (day_of(since_ms)..=day_of(until_ms - 1))
             .map(|day| {
-                let on = |at: i64| at.div_euclid(DAY_MS) == day;
-                let of_day: Vec<&&LandRecord> =
-                    lands.iter().filter(|l| on(l.landed_at_ms)).collect();
+                let times = by_day.remove(&day).unwrap_or_default();
                 Day {
                     date: date(day),
-                    lands: of_day.len(),
-                    failures: failures.iter().filter(|f| on(f.at_ms)).count(),
-                    land_time: Quantiles::of(of_day.into_iter().map(land_time).collect()),
+                    lands: times.len(),
+                    failures: failures_by_day.get(&day).copied().unwrap_or(0),
+                    land_time: Quantiles::of(times),
                 }
             })
             .collect();
         Stats {
             since_ms,
             until_ms,
-            lands: lands.len(),
+            lands: land_time.len(),
             failures: by_reason,
-            land_time: Quantiles::of(lands.iter().map(land_time).collect()),
-            queue_wait: Quantiles::of(
-                lands
-                    .iter()
-                    .map(|l| secs(l.landed_at_ms - l.queued_at_ms.unwrap_or(l.requested_at_ms)))
-                    .collect(),
-            ),
+            land_time: Quantiles::of(land_time),
+            queue_wait: Quantiles::of(queue_wait),
             days,
         }
     }
@@ -179,7 +203,8 @@ mod tests {
             reason: "check_failed".into(),
             at_ms: until - 10,
         }];
-        let stats = Stats::of(&lands, &failures, until, 2 * day);
+        let times: Vec<LandTimes> = lands.iter().map(LandTimes::from).collect();
+        let stats = Stats::of(&times, &failures, until, 2 * day);
         assert_eq!(stats.lands, 2);
         assert_eq!(stats.failures["check_failed"], 1);
         assert_eq!((stats.land_time.p50, stats.land_time.max), (600.0, 1800.0));

@@ -190,6 +190,23 @@ async fn suite(store: &dyn Store) {
     }
     assert_eq!(pages, [vec![6, 5], vec![4, 3], vec![2, 1]]);
 
+    // The times the statistics need, for a span.
+    let mut times = store.land_times("acme/app", 20_000, 50_000).await.unwrap();
+    times.sort_by_key(|t| t.landed_at_ms);
+    let spans: Vec<(i64, Option<i64>, i64)> = times
+        .iter()
+        .map(|t| (t.requested_at_ms, t.queued_at_ms, t.landed_at_ms))
+        .collect();
+    assert_eq!(
+        spans,
+        [
+            (15_000, Some(16_000), 20_000),
+            (25_000, Some(26_000), 30_000),
+            (25_000, Some(26_000), 30_000),
+            (35_000, Some(36_000), 40_000)
+        ]
+    );
+
     // Failures, oldest first from a time on.
     for (pr, at) in [(8, 1_000), (9, 2_000)] {
         store

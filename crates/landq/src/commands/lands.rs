@@ -96,11 +96,7 @@ pub fn stats(args: &StatsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
     let window = i64::try_from(args.window.as_millis()).context("the window is too long")?;
     let stats = tokio::runtime::Runtime::new()?.block_on(async {
         let store = args.place.open().await?;
-        let query = LandQuery {
-            since_ms: Some(until - window),
-            ..LandQuery::latest(usize::MAX)
-        };
-        let lands = store.lands_in(&args.repo, &query).await?;
+        let lands = store.land_times(&args.repo, until - window, until).await?;
         let failures = store.failures(&args.repo, until - window).await?;
         anyhow::Ok(Stats::of(&lands, &failures, until, window))
     })?;

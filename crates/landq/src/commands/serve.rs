@@ -43,12 +43,8 @@ pub fn dashboard(
         true => landq_api::Access::Open,
         false => landq_api::Access::Closed,
     };
-    landq_api::router(Arc::new(landq_api::Dashboard {
-        store: store.clone(),
-        repos: repos.to_vec(),
-        web: web.to_owned(),
-        access,
-    }))
+    let dashboard = landq_api::Dashboard::new(store.clone(), repos.to_vec(), web, access);
+    landq_api::router(Arc::new(dashboard))
 }
 
 /// Runs the command until SIGTERM: the webhook stops accepting, in-flight
