@@ -62,7 +62,10 @@ pub struct Dashboard {
 /// window): a window of 10,000 lands costs the store tens of milliseconds,
 /// and every page view and stats call would pay it again.
 #[derive(Default)]
-pub struct StatsCache(Mutex<HashMap<(String, i64), (Instant, Arc<Stats>)>>);
+pub struct StatsCache(Mutex<HashMap<StatsKey, (Instant, Arc<Stats>)>>);
+
+/// (repository, window in ms).
+type StatsKey = (String, i64);
 
 /// How long computed statistics are served before they are computed again.
 pub const STATS_FRESH: Duration = Duration::from_secs(5);
