@@ -737,6 +737,31 @@ async fn the_dashboard_api_shows_the_stack_the_lands_and_the_stats() {
     assert_eq!(repos[0]["queue_length"], 1);
     let doc = get("/api/openapi.json").await;
     assert!(doc["paths"]["/api/v1/repos/{owner}/{repo}/lands"].is_object());
+
+    // An author: GitHub's profile, read once, then held; their work from the store.
+    land.hub.user("alice", Some("alice@example.com"), 12);
+    let author = get("/api/v1/authors/alice").await;
+    assert_eq!(author["profile"]["followers"], 12);
+    assert_eq!(author["profile"]["email"], "alice@example.com");
+    assert_eq!(author["repos"][0]["repo"], REPO);
+    assert_eq!(author["repos"][0]["lands"], 1);
+    assert_eq!(
+        author["repos"][0]["open_labelled"],
+        serde_json::json!([second])
+    );
+    assert!(author["repos"][0]["median_land_seconds"].as_f64().is_some());
+    get("/api/v1/authors/alice").await;
+    assert_eq!(
+        land.hub.count("GET", "/users/alice"),
+        1,
+        "warm: no GitHub request"
+    );
+    let missing = client
+        .get(format!("{}/api/v1/authors/nobody-here", land.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

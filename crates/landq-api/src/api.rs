@@ -40,6 +40,18 @@ pub enum Failure {
     BadQuery(BadParameter),
     /// The store failed.
     Store(StoreError),
+    /// GitHub knows no such user.
+    NoUser(String),
+    /// GitHub failed.
+    GitHub(landq_github::GitHubError),
+    /// This landq reads nothing from GitHub.
+    NoGitHub,
+}
+
+impl From<landq_github::GitHubError> for Failure {
+    fn from(err: landq_github::GitHubError) -> Self {
+        Failure::GitHub(err)
+    }
 }
 
 impl From<StoreError> for Failure {
@@ -62,6 +74,18 @@ impl IntoResponse for Failure {
                 format!("landq knows no repository `{repo}`"),
             ),
             Failure::BadQuery(bad) => (StatusCode::BAD_REQUEST, bad.to_string()),
+            Failure::NoUser(login) => (
+                StatusCode::NOT_FOUND,
+                format!("GitHub knows no user `{login}`"),
+            ),
+            Failure::GitHub(err) => {
+                tracing::warn!(error = %err, "dashboard: GitHub failed");
+                (StatusCode::BAD_GATEWAY, format!("GitHub failed: {err}"))
+            }
+            Failure::NoGitHub => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "this landq is not connected to GitHub".to_owned(),
+            ),
             Failure::Store(err) => {
                 tracing::error!(error = %err, "dashboard: the store failed");
                 (
@@ -170,6 +194,7 @@ pub fn router(dashboard: Arc<Dashboard>) -> Router {
         .routes(routes!(queue))
         .routes(routes!(lands))
         .routes(routes!(stats))
+        .routes(routes!(crate::authors::author))
         .with_state(dashboard)
         .split_for_parts();
     let json = doc.clone();
@@ -188,6 +213,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .routes(routes!(queue))
         .routes(routes!(lands))
         .routes(routes!(stats))
+        .routes(routes!(crate::authors::author))
         .split_for_parts()
         .1
 }

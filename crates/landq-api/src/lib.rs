@@ -7,6 +7,8 @@
 //! - [`pages`]: server-rendered HTML: `/` lists the repositories,
 //!   `/repos/{owner}/{repo}` shows the queue, the recent lands and a chart
 //!   of the daily land time ([`chart`]).
+//! - [`authors`]: an author's GitHub profile (conditional requests, cached)
+//!   and their lands per repository.
 //! - [`query`]: the query parameters both read (times, windows, cursors).
 //!
 //! Pull request titles and authors of private repositories are not public:
@@ -16,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod authors;
 pub mod chart;
 pub mod pages;
 pub mod query;
@@ -29,6 +32,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use landq_github::GitHub;
 use landq_store::stats::Stats;
 use landq_store::{Store, StoreError};
 
@@ -56,6 +60,10 @@ pub struct Dashboard {
     pub access: Access,
     /// Statistics computed lately, by (repository, window).
     pub stats: StatsCache,
+    /// GitHub, for authors' profiles (none: the authors route answers 503).
+    pub github: Option<Arc<GitHub>>,
+    /// Profiles read lately, with their ETags.
+    pub profiles: authors::ProfileCache,
 }
 
 /// Statistics computed in the last [`STATS_FRESH`], by (repository,
@@ -96,6 +104,16 @@ impl Dashboard {
             web: web.to_owned(),
             access,
             stats: StatsCache::default(),
+            github: None,
+            profiles: authors::ProfileCache::default(),
+        }
+    }
+
+    /// The same, reading authors' profiles from `github`.
+    pub fn with_github(self, github: Arc<GitHub>) -> Dashboard {
+        Dashboard {
+            github: Some(github),
+            ..self
         }
     }
 

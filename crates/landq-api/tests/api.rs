@@ -260,11 +260,12 @@ async fn every_route_is_in_the_openapi_document_and_the_docs_are_served() {
         "/api/v1/repos/{owner}/{repo}/queue",
         "/api/v1/repos/{owner}/{repo}/lands",
         "/api/v1/repos/{owner}/{repo}/stats",
+        "/api/v1/authors/{login}",
     ] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
     }
     assert!(doc["components"]["schemas"]["LandRecord"].is_object());
-    assert_eq!(landq_api::api::openapi().paths.paths.len(), 4);
+    assert_eq!(landq_api::api::openapi().paths.paths.len(), 5);
     let (status, docs) = get(&router, "/api/docs").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -289,6 +290,14 @@ async fn the_pages_show_the_queue_the_lands_and_the_chart() {
     assert!(page.contains("Change 5"), "recent lands");
     let (status, _) = get(&router, "/repos/acme/nope").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn authors_need_github() {
+    let (_dir, router) = dashboard(Access::Open).await;
+    let (status, error) = json(&router, "/api/v1/authors/alice").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(error["message"], "this landq is not connected to GitHub");
 }
 
 #[tokio::test]

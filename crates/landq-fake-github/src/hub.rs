@@ -85,6 +85,8 @@ struct World {
     next_id: u64,
     ci: Option<ci::Ci>,
     sink: Option<ci::Sink>,
+    /// login → (public email, followers)
+    users: HashMap<String, (Option<String>, u64)>,
 }
 
 struct Repo {
@@ -275,6 +277,13 @@ impl Hub {
         pull.events
             .push(("labeled".into(), actor.into(), label.into(), at));
         pull_event(r, repo, pr, "labeled", actor, Some(label))
+    }
+
+    /// Creates (or changes) user `login`'s public profile.
+    pub fn user(&self, login: &str, email: Option<&str>, followers: u64) {
+        self.world()
+            .users
+            .insert(login.into(), (email.map(str::to_owned), followers));
     }
 
     /// Gives `login` `role` (`read`, `triage`, `write`, `maintain`, `admin`).

@@ -31,7 +31,7 @@ pub struct GitHub {
     root: Octocrab,
     is_app: bool,
     installations: Mutex<HashMap<u64, Octocrab>>,
-    retry: RetryPolicy,
+    pub(crate) retry: RetryPolicy,
     /// The web pages' root: `https://github.com` for the public API.
     web: String,
 }
@@ -152,7 +152,11 @@ impl GitHub {
     }
 
     /// The octocrab that speaks for `installation` (the root one for a token).
-    fn octo_for(&self, installation: Option<u64>, repo: &str) -> Result<Octocrab, GitHubError> {
+    pub(crate) fn octo_for(
+        &self,
+        installation: Option<u64>,
+        repo: &str,
+    ) -> Result<Octocrab, GitHubError> {
         Ok(match (self.is_app, installation) {
             (true, Some(id)) => {
                 let mut cache = self.installations.lock().expect("not poisoned");

@@ -29,6 +29,7 @@ pub mod meta;
 mod models;
 mod reads;
 pub mod retry;
+mod users;
 
 use http::Method;
 use landq_policy::PullRequest;
@@ -44,6 +45,7 @@ use crate::error::expect_ok;
 pub use crate::feedback::CheckRunUpdate;
 pub use crate::merge::MergeOutcome;
 use crate::retry::{Answer, RetryPolicy};
+pub use crate::users::{Conditional, Profile};
 
 /// GitHub lists at most this many files of a pull request.
 pub const MAX_LISTED_FILES: usize = 3000;

@@ -690,3 +690,50 @@ async fn landqs_comment_is_edited_in_place_and_written_anew_if_deleted() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_profile_is_read_again_only_when_it_changed() {
+    let hub = landq_fake_github::hub::Hub::start().await;
+    hub.user("alice", Some("alice@example.com"), 12);
+    let github = GitHub::new(
+        hub.url(),
+        Auth::Token("t".to_owned().into()),
+        RetryPolicy::default(),
+    )
+    .unwrap();
+    let Some(landq_github::Conditional::Fresh(profile, etag)) =
+        github.profile(None, "alice", None).await.unwrap()
+    else {
+        panic!("a first read")
+    };
+    assert_eq!(profile.login, "alice");
+    assert_eq!(profile.email.as_deref(), Some("alice@example.com"));
+    assert_eq!(profile.followers, 12);
+    assert_eq!(profile.html_url, "https://github.com/alice");
+    let etag = etag.expect("GitHub sends an ETag");
+    assert_eq!(
+        github.profile(None, "alice", Some(&etag)).await.unwrap(),
+        Some(landq_github::Conditional::NotModified)
+    );
+    hub.user("alice", None, 13);
+    let Some(landq_github::Conditional::Fresh(changed, _)) =
+        github.profile(None, "alice", Some(&etag)).await.unwrap()
+    else {
+        panic!("changed")
+    };
+    assert_eq!((changed.email, changed.followers), (None, 13));
+    assert_eq!(
+        github.profile(None, "nobody-here", None).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        github.profile(None, "not a login", None).await.unwrap(),
+        None
+    );
+    let statuses: Vec<u16> = hub.seen().iter().map(|s| s.status).collect();
+    assert_eq!(
+        statuses,
+        [200, 304, 200, 404],
+        "an impossible login is never asked"
+    );
+}

@@ -36,6 +36,11 @@ pub(super) async fn serve(AxumState(hub): AxumState<Hub>, request: Request) -> R
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let if_none_match = request
+        .headers()
+        .get("if-none-match")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let bytes: Bytes = axum::body::to_bytes(request.into_body(), usize::MAX)
         .await
         .unwrap_or_default();
@@ -93,7 +98,25 @@ pub(super) async fn serve(AxumState(hub): AxumState<Hub>, request: Request) -> R
     if let Some(Fault::Hang) = fault {
         std::future::pending::<()>().await;
     }
-    (status, value.to_string()).into_response()
+    let body = value.to_string();
+    if method != Method::GET || status != StatusCode::OK {
+        return (status, body).into_response();
+    }
+    // As GitHub: every read carries an ETag; a request that sends it back
+    // in If-None-Match gets 304 and no body when nothing changed.
+    let etag = format!("W/\"{:016x}\"", fnv1a(body.as_bytes()));
+    if if_none_match.as_deref() == Some(etag.as_str()) {
+        hub.world().seen[seen].status = 304;
+        return (StatusCode::NOT_MODIFIED, [("etag", etag)]).into_response();
+    }
+    (status, [("etag", etag)], body).into_response()
+}
+
+/// FNV-1a, for the fake's ETags.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl World {
@@ -161,6 +184,18 @@ impl World {
                 StatusCode::OK,
                 json!({"login": "landq-bot", "id": 1, "type": "User"}),
             ),
+            ("GET", ["users", login]) => match self.users.get(*login) {
+                Some((email, followers)) => (
+                    StatusCode::OK,
+                    json!({
+                        "login": login, "id": 7, "type": "User",
+                        "html_url": format!("https://github.com/{login}"),
+                        "avatar_url": format!("https://avatars.githubusercontent.com/{login}"),
+                        "email": email, "followers": followers,
+                    }),
+                ),
+                None => not_found(),
+            },
             ("GET", ["orgs", org, "teams", slug, "memberships", login]) => {
                 match self.teams.get(&format!("{org}/{slug}")) {
                     Some(members) if members.contains(*login) => {

@@ -35,15 +35,16 @@ pub struct Args {
 /// (`local`), closed elsewhere until sign-in with GitHub is configured.
 pub fn dashboard(
     store: &Arc<dyn landq_store::Store>,
+    github: &Arc<landq_github::GitHub>,
     repos: &[String],
-    web: &str,
     local: std::net::SocketAddr,
 ) -> axum::Router {
     let access = match local.ip().is_loopback() {
         true => landq_api::Access::Open,
         false => landq_api::Access::Closed,
     };
-    let dashboard = landq_api::Dashboard::new(store.clone(), repos.to_vec(), web, access);
+    let dashboard = landq_api::Dashboard::new(store.clone(), repos.to_vec(), github.web(), access)
+        .with_github(github.clone());
     landq_api::router(Arc::new(dashboard))
 }
 
@@ -69,7 +70,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             bus = %args.bus.describe(),
             "landq serve listening: POST /webhook, GET /healthz /readyz /metrics, the dashboard at / and /api"
         );
-        let dashboard = dashboard(&store, &args.worker.config().repos, github.web(), local);
+        let dashboard = dashboard(&store, &github, &args.worker.config().repos, local);
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut registry = prometheus_client::registry::Registry::default();
         let worker = landq_worker::Worker::new(

@@ -40,15 +40,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             let _ = stop.send(true);
         });
         let mut registry = prometheus_client::registry::Registry::default();
-        let web = github.web().to_owned();
-        let worker = landq_worker::Worker::new(github, bus, store.clone(), args.worker.config(), &mut registry);
+        let worker = landq_worker::Worker::new(github.clone(), bus, store.clone(), args.worker.config(), &mut registry);
         let address = args.listen.address(3001)?;
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .with_context(|| format!("cannot listen on {address}"))?;
         let local = listener.local_addr()?;
         tracing::info!(address = %local, "landq worker probes: GET /healthz /readyz /metrics, the dashboard at / and /api");
-        let dashboard = super::serve::dashboard(&store, &args.worker.config().repos, &web, local);
+        let dashboard = super::serve::dashboard(&store, &github, &args.worker.config().repos, local);
         let ready = move || {
             let store = store.clone();
             async move { store.check().await.map_err(|err| err.to_string()) }
