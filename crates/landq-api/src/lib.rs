@@ -141,9 +141,12 @@ impl Dashboard {
     }
 
     /// Whether `repo` is one to show.
+    /// (Two indexed reads: a land or an entry of it, not a scan of every
+    /// repository the store holds.)
     pub async fn knows(&self, repo: &str) -> Result<bool, StoreError> {
         Ok(self.repos.iter().any(|r| r == repo)
-            || self.store.repos().await?.iter().any(|r| r == repo))
+            || !self.store.lands(repo, 1).await?.is_empty()
+            || !self.store.entries(repo).await?.is_empty())
     }
 
     /// The web page of pull request `pr` of `repo`.
