@@ -37,6 +37,9 @@ CREATE TABLE IF NOT EXISTS failures (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS failures_by_time ON failures (repo, at_ms);
+CREATE TABLE IF NOT EXISTS repos (
+    repo TEXT PRIMARY KEY
+);
 CREATE TABLE IF NOT EXISTS frozen (
     repo TEXT NOT NULL,
     base TEXT NOT NULL,
@@ -62,6 +65,11 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        // Stores written before the `repos` table existed.
+        conn.execute_batch(
+            "INSERT OR IGNORE INTO repos (repo)
+             SELECT repo FROM entries UNION SELECT repo FROM lands",
+        )?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -93,6 +101,7 @@ impl Store for SqliteStore {
                  ON CONFLICT (repo, pr) DO UPDATE SET requested_at_ms = ?3, body = ?4",
                 params![repo, pr as i64, at, body],
             )?;
+            c.execute("INSERT OR IGNORE INTO repos (repo) VALUES (?1)", [&repo])?;
             Ok(())
         })
         .await
@@ -149,6 +158,7 @@ impl Store for SqliteStore {
                 "INSERT OR IGNORE INTO lands (repo, pr, squash_sha, landed_at_ms, body) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![repo, pr as i64, sha, at, body],
             )?;
+            c.execute("INSERT OR IGNORE INTO repos (repo) VALUES (?1)", [&repo])?;
             Ok(())
         })
         .await
@@ -241,8 +251,7 @@ impl Store for SqliteStore {
 
     async fn repos(&self) -> Result<Vec<String>, StoreError> {
         self.with(|c| {
-            let mut stmt =
-                c.prepare("SELECT repo FROM entries UNION SELECT repo FROM lands ORDER BY 1")?;
+            let mut stmt = c.prepare("SELECT repo FROM repos ORDER BY repo")?;
             let repos = stmt.query_map([], |r| r.get::<_, String>(0))?;
             Ok(repos.collect::<Result<_, _>>()?)
         })
