@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use landq_store::stats::Stats;
-use landq_store::{EntryState, LandQuery, LandRecord, QueueEntry, StoreError};
+use landq_store::{LandQuery, LandRecord, QueueEntry, StoreError};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -307,21 +307,13 @@ pub async fn queue_of(dashboard: &Dashboard, repo: &str) -> Result<Queue, StoreE
 }
 
 fn item(dashboard: &Dashboard, entry: &QueueEntry, position: Option<usize>) -> QueueItem {
-    let state = match entry.state {
-        EntryState::Queued => "queued",
-        EntryState::Waiting => "waiting",
-        EntryState::Testing => "testing",
-        EntryState::Blocked => "blocked",
-        EntryState::Landing => "landing",
-        EntryState::Landed => "landed",
-    };
     let stack = entry.stack.as_ref();
     QueueItem {
         pr: entry.pr,
         title: entry.title.clone(),
         author: entry.author.clone(),
         url: dashboard.pull_url(&entry.repo, entry.pr),
-        state: state.to_owned(),
+        state: entry.state.name().to_owned(),
         position,
         requested_at: time(entry.requested_at_ms),
         waiting_for: entry.reasons.clone(),

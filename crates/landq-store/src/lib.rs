@@ -122,6 +122,18 @@ impl QueueEntry {
 }
 
 impl EntryState {
+    /// Its name, as the store, the API and the CLI write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryState::Queued => "queued",
+            EntryState::Waiting => "waiting",
+            EntryState::Testing => "testing",
+            EntryState::Blocked => "blocked",
+            EntryState::Landing => "landing",
+            EntryState::Landed => "landed",
+        }
+    }
+
     /// Whether an entry in this state is in the queue (the policy held at
     /// its head when last evaluated).
     pub fn in_queue(self) -> bool {

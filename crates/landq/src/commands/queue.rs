@@ -106,7 +106,7 @@ fn table<'a>(
             "  {:>3}  #{:<6} {:<8} {}  {}",
             position + 1,
             entry.pr,
-            state(entry.state),
+            entry.state.name(),
             entry.title,
             detail
         )?;
@@ -116,23 +116,12 @@ fn table<'a>(
             out,
             "    -  #{:<6} {:<8} {}  {}",
             entry.pr,
-            state(entry.state),
+            entry.state.name(),
             entry.title,
             entry.reasons.join("; ").replace('\n', " ")
         )?;
     }
     Ok(())
-}
-
-fn state(state: EntryState) -> &'static str {
-    match state {
-        EntryState::Queued => "queued",
-        EntryState::Waiting => "waiting",
-        EntryState::Testing => "testing",
-        EntryState::Blocked => "blocked",
-        EntryState::Landing => "landing",
-        EntryState::Landed => "landed",
-    }
 }
 
 fn short(sha: &str) -> &str {
