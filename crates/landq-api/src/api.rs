@@ -19,8 +19,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_scalar::{Scalar, Servable};
 
+use crate::Dashboard;
+use crate::query::rfc3339;
 use crate::query::{self, BadParameter};
-use crate::{Dashboard, time};
 
 /// The most lands one page holds.
 pub const MAX_PAGE: usize = 500;
@@ -239,7 +240,7 @@ pub async fn summaries(dashboard: &Dashboard) -> Result<Vec<RepoSummary>, StoreE
             last_land: last.map(|l| LastLand {
                 pr: l.pr,
                 squash_sha: l.squash_sha,
-                landed_at: time(l.landed_at_ms),
+                landed_at: rfc3339(l.landed_at_ms),
             }),
             repo,
         });
@@ -315,7 +316,7 @@ fn item(dashboard: &Dashboard, entry: &QueueEntry, position: Option<usize>) -> Q
         url: dashboard.pull_url(&entry.repo, entry.pr),
         state: entry.state.name().to_owned(),
         position,
-        requested_at: time(entry.requested_at_ms),
+        requested_at: rfc3339(entry.requested_at_ms),
         waiting_for: entry.reasons.clone(),
         speculative_commit: stack.map(|s| s.commit.clone()),
         stack_branch: stack.map(|_| format!("landq/stack/{}", entry.pr)),

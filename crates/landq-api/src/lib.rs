@@ -25,7 +25,7 @@ pub mod query;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -123,10 +123,7 @@ impl Dashboard {
         if let Some(stats) = self.stats.get(repo, window) {
             return Ok(stats);
         }
-        let until = now_ms();
-        let lands = self.store.land_times(repo, until - window, until).await?;
-        let failures = self.store.failures(repo, until - window).await?;
-        let stats = Arc::new(Stats::of(&lands, &failures, until, window));
+        let stats = Arc::new(self.store.stats(repo, query::now_ms(), window).await?);
         self.stats.put(repo, window, stats.clone());
         Ok(stats)
     }
@@ -182,17 +179,4 @@ async fn guard(State(dashboard): State<Arc<Dashboard>>, request: Request, next: 
         )
             .into_response(),
     }
-}
-
-/// Milliseconds since the Unix epoch, now.
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// RFC 3339 (seconds) of `ms` since the Unix epoch.
-pub(crate) fn time(ms: i64) -> String {
-    let at = UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
-    humantime::format_rfc3339_seconds(at).to_string()
 }

@@ -13,7 +13,8 @@ use axum::routing::get;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::api::{self, Failure};
-use crate::{Dashboard, chart, time};
+use crate::query::rfc3339;
+use crate::{Dashboard, chart};
 
 /// Seconds between a page's refreshes.
 const REFRESH_SECONDS: u32 = 15;
@@ -133,7 +134,7 @@ async fn repository(
             tr { th { "landed" } th { "pull request" } th { "commit" } th { "approved by" } }
             @for land in &lands {
                 tr {
-                    td { (time(land.landed_at_ms)) }
+                    td { (rfc3339(land.landed_at_ms)) }
                     td { a href=(dashboard.pull_url(&repo, land.pr)) { "#" (land.pr) } " " (land.title) " by " (land.author) }
                     td { a href=(dashboard.commit_url(&repo, &land.squash_sha)) { code { (&land.squash_sha[..land.squash_sha.len().min(12)]) } } }
                     td { (land.approvers.join(", ")) }

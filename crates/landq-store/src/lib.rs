@@ -333,6 +333,18 @@ pub trait Store: Send + Sync + 'static {
         let lands = self.lands_in(repo, &query).await?;
         Ok(lands.iter().map(stats::LandTimes::from).collect())
     }
+    /// The statistics of `repo` over `[until_ms - window_ms, until_ms)`.
+    async fn stats(
+        &self,
+        repo: &str,
+        until_ms: i64,
+        window_ms: i64,
+    ) -> Result<stats::Stats, StoreError> {
+        let since_ms = until_ms - window_ms;
+        let lands = self.land_times(repo, since_ms, until_ms).await?;
+        let failures = self.failures(repo, since_ms).await?;
+        Ok(stats::Stats::of(&lands, &failures, until_ms, window_ms))
+    }
     /// Records that landq gave up on a pull request.
     async fn record_failure(&self, record: &FailureRecord) -> Result<(), StoreError>;
     /// A repository's failures at or after `since_ms`, oldest first.

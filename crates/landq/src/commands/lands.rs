@@ -4,11 +4,12 @@
 
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::Context;
+use landq_api::query::{now_ms, rfc3339};
 use landq_store::LandQuery;
-use landq_store::stats::{Quantiles, Stats};
+use landq_store::stats::Quantiles;
 
 use crate::config::StorePlace;
 
@@ -45,17 +46,6 @@ pub struct StatsArgs {
     place: StorePlace,
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-fn time(ms: i64) -> String {
-    let at = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
-    humantime::format_rfc3339_seconds(at).to_string()
-}
-
 /// Runs `landq lands`.
 pub fn lands(args: &LandsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::new(out);
@@ -76,7 +66,7 @@ pub fn lands(args: &LandsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
             false => writeln!(
                 out,
                 "{}  #{:<6} {:<16} {:<12} {:>8}  {}",
-                time(land.landed_at_ms),
+                rfc3339(land.landed_at_ms),
                 land.pr,
                 land.author,
                 land.squash_sha.get(..12).unwrap_or(&land.squash_sha),
@@ -96,9 +86,7 @@ pub fn stats(args: &StatsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
     let window = i64::try_from(args.window.as_millis()).context("the window is too long")?;
     let stats = tokio::runtime::Runtime::new()?.block_on(async {
         let store = args.place.open().await?;
-        let lands = store.land_times(&args.repo, until - window, until).await?;
-        let failures = store.failures(&args.repo, until - window).await?;
-        anyhow::Ok(Stats::of(&lands, &failures, until, window))
+        anyhow::Ok(store.stats(&args.repo, until, window).await?)
     })?;
     if args.json {
         writeln!(out, "{}", serde_json::to_string(&stats)?)?;
@@ -109,8 +97,8 @@ pub fn stats(args: &StatsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
         out,
         "{} from {} to {}",
         args.repo,
-        time(stats.since_ms),
-        time(stats.until_ms)
+        rfc3339(stats.since_ms),
+        rfc3339(stats.until_ms)
     )?;
     writeln!(out, "lands        {}", stats.lands)?;
     let failures: Vec<String> = stats
