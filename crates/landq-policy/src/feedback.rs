@@ -85,6 +85,20 @@ impl Report {
     }
 }
 
+#[cfg(test)]
+impl Report {
+    /// Standing, title, summary and status line, as the snapshots show them.
+    pub(crate) fn shown(&self) -> String {
+        format!(
+            "[{:?}] {}\n{}status: {}\n\n",
+            self.standing,
+            self.title,
+            self.summary,
+            self.status_line()
+        )
+    }
+}
+
 /// `text` with each Markdown link `[label](url)` reduced to its label.
 fn unlink(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -270,7 +284,8 @@ fn permission_name(permission: Permission) -> &'static str {
     }
 }
 
-fn list(items: impl Iterator<Item = String>) -> String {
+/// `items` separated by commas.
+pub(crate) fn list(items: impl Iterator<Item = String>) -> String {
     items.collect::<Vec<_>>().join(", ")
 }
 
@@ -377,13 +392,7 @@ mod tests {
             Report::failed(&[merge_refused("Pull Request is not mergeable")]),
             Report::waiting(&[HEAD_KEPT_MOVING.into()]),
         ] {
-            shown.push_str(&format!(
-                "[{:?}] {}\n{}status: {}\n\n",
-                report.standing,
-                report.title,
-                report.summary,
-                report.status_line()
-            ));
+            shown.push_str(&report.shown());
             assert!(report.status_line().chars().count() <= STATUS_DESCRIPTION_CHARS);
         }
         insta::assert_snapshot!(shown);

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use crate::facts::{Check, CheckOutcome};
-use crate::feedback::{Report, Standing};
+use crate::feedback::{Report, Standing, list};
 
 /// Where the stack checks of one speculative commit stand.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,14 +139,7 @@ pub fn landed_conflict(base: &str, landed: u64, files: &[String]) -> String {
 fn in_files(files: &[String]) -> String {
     match files.is_empty() {
         true => String::new(),
-        false => format!(
-            " in {}",
-            files
-                .iter()
-                .map(|f| format!("`{f}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        false => format!(" in {}", names(files)),
     }
 }
 
@@ -258,19 +251,12 @@ fn short(sha: &str) -> &str {
 }
 
 fn pulls(numbers: &[u64]) -> String {
-    numbers
-        .iter()
-        .map(|n| format!("#{n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    list(numbers.iter().map(|n| format!("#{n}")))
 }
 
-fn names(checks: &[String]) -> String {
-    checks
-        .iter()
-        .map(|c| format!("`{c}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Checks or paths, each in backquotes.
+fn names(items: &[String]) -> String {
+    list(items.iter().map(|c| format!("`{c}`")))
 }
 
 #[cfg(test)]
@@ -382,13 +368,7 @@ mod tests {
                 &[],
             ),
         ] {
-            shown.push_str(&format!(
-                "[{:?}] {}\n{}status: {}\n\n",
-                report.standing,
-                report.title,
-                report.summary,
-                report.status_line()
-            ));
+            shown.push_str(&report.shown());
         }
         for reason in [
             check_failed(
