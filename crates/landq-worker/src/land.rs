@@ -151,9 +151,8 @@ impl Lander {
                 }
                 let entered = !was_queued;
                 let head = landing.head_sha;
-                let fresh = Fresh { gathered };
                 let done = self
-                    .drive(&client, &base, Focus::Front, Some(fresh))
+                    .drive(&client, &base, Focus::Front, Some(gathered))
                     .await?;
                 if let Some((_, outcome)) = done.into_iter().find(|(n, _)| *n == pr) {
                     return Ok(outcome);
@@ -259,12 +258,12 @@ impl Lander {
         &self,
         client: &Repo,
         front: &QueueEntry,
-        mut fresh: Option<Fresh>,
+        mut fresh: Option<Gathered>,
         tested: Option<&Stacked>,
     ) -> Result<Outcome, ProcessError> {
         for _ in 0..HEAD_MOVES {
             let (gathered, entry) = match fresh.take() {
-                Some(fresh) => (fresh.gathered, Some(front.clone())),
+                Some(gathered) => (gathered, Some(front.clone())),
                 None => (
                     gather(client, front.pr, &self.files).await?,
                     self.store.entry(client.name(), front.pr).await?,
@@ -562,12 +561,6 @@ pub(crate) enum Evaluated {
     Done(Outcome),
     /// It is ready: its entry, in the queue, and the evidence to land it.
     Ready(Box<(QueueEntry, Landing)>),
-}
-
-/// Facts just gathered for a ready pull request, so landing it at once
-/// needs no second read.
-pub(crate) struct Fresh {
-    pub(crate) gathered: Gathered,
 }
 
 /// The landing evidence for a pull request found merged, if the policy

@@ -19,9 +19,10 @@ use landq_policy::{LandMode, SETTINGS_PATH, Settings};
 use landq_store::{Conflict, EntryState, QueueEntry, Stacked};
 
 use crate::ProcessError;
+use crate::gather::Gathered;
 use crate::gather::Listing;
 use crate::gather::gather;
-use crate::land::{Evaluated, Fresh, Lander, Outcome};
+use crate::land::{Evaluated, Lander, Outcome};
 
 /// Which speculative commits a drive reads the checks of.
 #[derive(Clone, Copy, Debug)]
@@ -81,13 +82,14 @@ impl Lander {
     }
 
     /// Moves the queue of `base` as far as it goes now; returns what
-    /// happened to which pull request.
+    /// happened to which pull request. `fresh`: facts just gathered for a
+    /// ready pull request, so landing it at once needs no second read.
     pub(crate) async fn drive(
         &self,
         client: &Repo,
         base: &str,
         focus: Focus<'_>,
-        mut fresh: Option<Fresh>,
+        mut fresh: Option<Gathered>,
     ) -> Result<Vec<(u64, Outcome)>, ProcessError> {
         let mut done = Vec::new();
         for _ in 0..MAX_ROUNDS {
@@ -138,10 +140,10 @@ impl Lander {
         &self,
         client: &Repo,
         base: &str,
-        fresh: Option<&Fresh>,
+        fresh: Option<&Gathered>,
     ) -> Result<Option<Settings>, ProcessError> {
-        if let Some(fresh) = fresh.filter(|f| f.gathered.facts.pull.base == base) {
-            return Ok(fresh.gathered.facts.settings.clone().ok());
+        if let Some(fresh) = fresh.filter(|f| f.facts.pull.base == base) {
+            return Ok(fresh.facts.settings.clone().ok());
         }
         let listing = Listing::read(client, Some(base)).await?;
         let settings = self
@@ -156,12 +158,12 @@ impl Lander {
         &self,
         client: &Repo,
         queue: &[QueueEntry],
-        fresh: &mut Option<Fresh>,
+        fresh: &mut Option<Gathered>,
     ) -> Result<Round, ProcessError> {
         let Some(front) = queue.iter().find(|e| e.state != EntryState::Blocked) else {
             return Ok(Round::Settled);
         };
-        let fresh = fresh.take_if(|f| f.gathered.facts.pull.number == front.pr);
+        let fresh = fresh.take_if(|f| f.facts.pull.number == front.pr);
         let outcome = self.land_front(client, front, fresh, None).await?;
         Ok(Round::Changed(vec![(front.pr, outcome)]))
     }
@@ -175,7 +177,7 @@ impl Lander {
         queue: &[QueueEntry],
         settings: &Settings,
         focus: Focus<'_>,
-        fresh: &mut Option<Fresh>,
+        fresh: &mut Option<Gathered>,
     ) -> Result<Round, ProcessError> {
         let tip = self.tip(client, base).await?;
         let queued: HashSet<u64> = queue.iter().map(|e| e.pr).collect();
@@ -263,7 +265,7 @@ impl Lander {
             self.note_checks(entry, &verdict).await?;
             let out = match verdict {
                 StackVerdict::Passed if k == 0 && settings.land_mode == LandMode::Merge => {
-                    let fresh = fresh.take_if(|f| f.gathered.facts.pull.number == entry.pr);
+                    let fresh = fresh.take_if(|f| f.facts.pull.number == entry.pr);
                     let outcome = self.land_front(client, entry, fresh, Some(s)).await?;
                     outcomes.push((entry.pr, outcome));
                     return Ok(Round::Changed(outcomes));
