@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use landq_policy::stack::short;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::api::{self, Failure};
@@ -117,7 +118,7 @@ async fn repository(
                         td.state { (item.state) }
                         td {
                             @if let Some(commit) = &item.speculative_commit {
-                                a href=(dashboard.commit_url(&repo, commit)) { code { (&commit[..commit.len().min(12)]) } }
+                                a href=(dashboard.commit_url(&repo, commit)) { code { (short(commit)) } }
                                 " checks: " (item.checks.as_deref().unwrap_or("pending"))
                             }
                         }
@@ -136,7 +137,7 @@ async fn repository(
                 tr {
                     td { (rfc3339(land.landed_at_ms)) }
                     td { a href=(dashboard.pull_url(&repo, land.pr)) { "#" (land.pr) } " " (land.title) " by " (land.author) }
-                    td { a href=(dashboard.commit_url(&repo, &land.squash_sha)) { code { (&land.squash_sha[..land.squash_sha.len().min(12)]) } } }
+                    td { a href=(dashboard.commit_url(&repo, &land.squash_sha)) { code { (short(&land.squash_sha)) } } }
                     td { (land.approvers.join(", ")) }
                 }
             }

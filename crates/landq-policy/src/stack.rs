@@ -246,7 +246,8 @@ pub fn frozen(base: &str, why: &str) -> String {
     format!("the `{base}` queue is frozen: {why}")
 }
 
-fn short(sha: &str) -> &str {
+/// The first 12 characters of a commit SHA, as people read them.
+pub fn short(sha: &str) -> &str {
     sha.get(..12).unwrap_or(sha)
 }
 

@@ -69,7 +69,7 @@ pub fn lands(args: &LandsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
                 rfc3339(land.landed_at_ms),
                 land.pr,
                 land.author,
-                land.squash_sha.get(..12).unwrap_or(&land.squash_sha),
+                landq_policy::stack::short(&land.squash_sha),
                 minutes(land.landed_at_ms - land.requested_at_ms),
                 land.title
             )?,

@@ -98,7 +98,7 @@ fn table<'a>(
     for (position, entry) in queued.iter().enumerate() {
         let detail = match (&entry.state, &entry.stack) {
             (EntryState::Blocked, _) => entry.reasons.join("; "),
-            (_, Some(stack)) => format!("testing {}", short(&stack.commit)),
+            (_, Some(stack)) => format!("testing {}", landq_policy::stack::short(&stack.commit)),
             _ => String::new(),
         };
         writeln!(
@@ -122,8 +122,4 @@ fn table<'a>(
         )?;
     }
     Ok(())
-}
-
-fn short(sha: &str) -> &str {
-    sha.get(..12).unwrap_or(sha)
 }
