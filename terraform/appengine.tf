@@ -80,6 +80,7 @@ resource "google_app_engine_flexible_app_version" "worker" {
     google_app_engine_flexible_app_version.webhook,
     google_project_iam_member.worker_firestore,
     google_secret_manager_secret_iam_member.worker_reads_app_key,
+    google_secret_manager_secret_iam_member.worker_reads_oauth_secret,
   ]
 }
 

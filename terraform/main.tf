@@ -33,7 +33,14 @@ locals {
     LANDQ_GITHUB_APP_ID          = tostring(var.github_app_id)
     LANDQ_GITHUB_APP_KEY_VERSION = "${google_secret_manager_secret.github_app_key.id}/versions/latest"
     LANDQ_RECONCILE_INTERVAL     = tostring(var.reconcile_interval_seconds)
+    # Sign-in to the dashboard (off while the client id is empty).
+    LANDQ_OAUTH_CLIENT_ID             = var.oauth_client_id
+    LANDQ_OAUTH_CLIENT_SECRET_VERSION = "${google_secret_manager_secret.oauth_client_secret.id}/versions/latest"
+    LANDQ_PUBLIC_URL                  = local.dashboard_url
   })
+
+  # The worker service serves the dashboard.
+  dashboard_url = "https://worker-dot-${google_app_engine_application.app.default_hostname}"
 
   # A version id per image, so a new image is a new version.
   version_id = "v-${substr(sha256(var.image), 0, 12)}"

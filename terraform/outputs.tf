@@ -12,3 +12,8 @@ output "dead_letter_subscription" {
   description = "Where events that kept failing wait for inspection."
   value       = google_pubsub_subscription.dead_letter.id
 }
+
+output "dashboard_url" {
+  description = "The dashboard (queue pages, API, docs): reachable from dashboard_ranges; set {dashboard_url}/auth/callback as the GitHub App's callback URL."
+  value       = local.dashboard_url
+}

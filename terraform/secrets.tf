@@ -16,6 +16,14 @@ resource "google_secret_manager_secret" "github_app_key" {
   depends_on = [google_project_service.apis]
 }
 
+resource "google_secret_manager_secret" "oauth_client_secret" {
+  secret_id = "landq-oauth-client-secret"
+  replication {
+    auto {}
+  }
+  depends_on = [google_project_service.apis]
+}
+
 # Each secret is readable by the one service that needs it.
 resource "google_secret_manager_secret_iam_member" "webhook_reads_secret" {
   secret_id = google_secret_manager_secret.webhook_secret.id
@@ -25,6 +33,12 @@ resource "google_secret_manager_secret_iam_member" "webhook_reads_secret" {
 
 resource "google_secret_manager_secret_iam_member" "worker_reads_app_key" {
   secret_id = google_secret_manager_secret.github_app_key.id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.worker.member
+}
+
+resource "google_secret_manager_secret_iam_member" "worker_reads_oauth_secret" {
+  secret_id = google_secret_manager_secret.oauth_client_secret.id
   role      = "roles/secretmanager.secretAccessor"
   member    = google_service_account.worker.member
 }

@@ -60,3 +60,20 @@ variable "max_delivery_attempts" {
   type        = number
   default     = 10
 }
+
+variable "dashboard_ranges" {
+  description = "Source ranges (CIDR) of the people who may reach the dashboard (the worker service), admitted by the firewall beside GitHub's webhook ranges, e.g. your office or VPN egress. Empty (the default): only GitHub reaches landq."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.dashboard_ranges : can(cidrhost(r, 0))])
+    error_message = "Each of dashboard_ranges must be a CIDR range, e.g. 203.0.113.0/24."
+  }
+}
+
+variable "oauth_client_id" {
+  description = "The GitHub App's OAuth client id (App settings, General): people sign in with GitHub to see the dashboard, each seeing the repositories they can read. Empty (the default): the deployed dashboard answers 401 to everyone."
+  type        = string
+  default     = ""
+}

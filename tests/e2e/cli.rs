@@ -521,6 +521,16 @@ fn help_names_every_setting_read_only_from_the_environment() {
             assert!(help.contains(variable), "{command} --help lacks {variable}");
         }
     }
+    for command in ["serve", "worker"] {
+        let help = stdout(&landq(dir.path(), &[command, "--help"]));
+        for variable in [
+            "LANDQ_OAUTH_CLIENT_ID",
+            "LANDQ_OAUTH_CLIENT_SECRET",
+            "LANDQ_PUBLIC_URL",
+        ] {
+            assert!(help.contains(variable), "{command} --help lacks {variable}");
+        }
+    }
     let webhook = stdout(&landq(dir.path(), &["webhook", "--help"]));
     assert!(
         !webhook.contains("--bus-lease"),
@@ -528,4 +538,49 @@ fn help_names_every_setting_read_only_from_the_environment() {
     );
     let worker = stdout(&landq(dir.path(), &["worker", "--help"]));
     assert!(worker.contains("--bus-lease"));
+}
+
+#[test]
+fn sign_in_without_its_secret_refuses_to_start_and_says_what_is_missing() {
+    let dir = TempDir::new().unwrap();
+    for command in ["serve", "worker"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_landq"))
+            .args([command, "--listen", "127.0.0.1:0"])
+            .current_dir(dir.path())
+            .env("LANDQ_WEBHOOK_SECRET", "x")
+            .env("LANDQ_GITHUB_TOKEN", "t")
+            .env("LANDQ_OAUTH_CLIENT_ID", "Iv1.abc")
+            .env_remove("LANDQ_OAUTH_CLIENT_SECRET")
+            .env_remove("LANDQ_OAUTH_CLIENT_SECRET_VERSION")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        assert_eq!(
+            stderr(&out),
+            "landq: error: LANDQ_OAUTH_CLIENT_ID is set but LANDQ_OAUTH_CLIENT_SECRET is not: set \
+             it (or LANDQ_OAUTH_CLIENT_SECRET_VERSION) to a client secret of the GitHub App (its \
+             General settings, \"Client secrets\")\n",
+            "{command}"
+        );
+        let out = Command::new(env!("CARGO_BIN_EXE_landq"))
+            .args([
+                command,
+                "--listen",
+                "127.0.0.1:0",
+                "--public-url",
+                "landq.example",
+            ])
+            .current_dir(dir.path())
+            .env("LANDQ_WEBHOOK_SECRET", "x")
+            .env("LANDQ_GITHUB_TOKEN", "t")
+            .env("LANDQ_OAUTH_CLIENT_ID", "Iv1.abc")
+            .env("LANDQ_OAUTH_CLIENT_SECRET", "s")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        assert_eq!(
+            stderr(&out),
+            "landq: error: --public-url `landq.example` is not an http(s) URL\n"
+        );
+    }
 }

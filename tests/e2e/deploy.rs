@@ -75,7 +75,13 @@ async fn firewall_apply_replaces_the_rules_in_one_batch_ending_in_deny() {
     let url = stub.start().await;
     let host = url.trim_start_matches("http://");
     let out = landq(
-        &["firewall", "--apply", "my-proj"],
+        &[
+            "firewall",
+            "--apply",
+            "my-proj",
+            "--dashboard-ranges",
+            "203.0.113.0/24,192.30.252.0/22",
+        ],
         &[
             ("LANDQ_GITHUB_API_URL", &url),
             ("LANDQ_APPENGINE_API_URL", &url),
@@ -114,10 +120,12 @@ async fn firewall_apply_replaces_the_rules_in_one_batch_ending_in_deny() {
             )
         })
         .collect();
-    assert_eq!(shape.len(), 4);
-    assert!(shape[..2].iter().all(|(action, _)| *action == 1));
-    assert_eq!(shape[2..], [(2, "*"), (2, "*")]);
-    assert_eq!(rules[3]["priority"], 2147483647);
+    // GitHub's two ranges and the dashboard's one not among them, allowed.
+    assert_eq!(shape.len(), 5);
+    assert!(shape[..3].iter().all(|(action, _)| *action == 1));
+    assert!(shape[..3].contains(&(1, "203.0.113.0/24")));
+    assert_eq!(shape[3..], [(2, "*"), (2, "*")]);
+    assert_eq!(rules[4]["priority"], 2147483647);
 }
 
 /// `landq firewall --apply my-proj` with GitHub and App Engine at `url`.

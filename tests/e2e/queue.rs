@@ -765,6 +765,63 @@ async fn the_dashboard_api_shows_the_stack_the_lands_and_the_stats() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_sign_in_configured_landq_serve_shows_each_person_what_github_lets_them_read() {
+    let land = Land::start_with(&[
+        ("LANDQ_OAUTH_CLIENT_ID", "Iv1.e2e"),
+        ("LANDQ_OAUTH_CLIENT_SECRET", "e2e-client-secret"),
+        ("LANDQ_REPOS", REPO),
+    ])
+    .await;
+    land.hub.make_private(REPO);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: &str, token: Option<&str>| {
+        let mut request = client.get(format!("{}{path}", land.url()));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move {
+            let answer = request.send().await.unwrap();
+            let location = answer
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned());
+            (
+                answer.status().as_u16(),
+                location,
+                answer.text().await.unwrap(),
+            )
+        }
+    };
+    // Even on loopback: sign-in first.
+    let (status, _, page) = get("/", None).await;
+    assert_eq!(status, 401);
+    assert!(page.contains("Sign in with GitHub"), "{page}");
+    let (status, to, _) = get("/auth/login?next=/", None).await;
+    assert_eq!(status, 303);
+    let to = to.unwrap();
+    assert!(
+        to.starts_with(&format!(
+            "{}/login/oauth/authorize?client_id=Iv1.e2e",
+            land.hub.url()
+        )),
+        "{to}"
+    );
+    // dan holds a role on the private repository; mallory does not.
+    let dan = land.hub.person_token("dan");
+    let (status, _, repos) = get("/api/v1/repos", Some(&dan)).await;
+    assert_eq!(status, 200);
+    assert!(repos.contains(REPO), "{repos}");
+    let mallory = land.hub.person_token("mallory");
+    let (status, _, repos) = get("/api/v1/repos", Some(&mallory)).await;
+    assert_eq!((status, repos.as_str()), (200, "[]"));
+    let (status, _, _) = get("/api/v1/repos/acme/app/queue", Some(&mallory)).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium (Debian's package): scripts/test runs it"]
 async fn the_queue_page_in_headless_chromium_shows_the_queued_pull_request_and_the_chart() {
     let (land, first, second) = landed_and_testing().await;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use landq_store::stats::Stats;
@@ -19,9 +19,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_scalar::{Scalar, Servable};
 
-use crate::Dashboard;
 use crate::query::rfc3339;
 use crate::query::{self, BadParameter};
+use crate::{Dashboard, Viewer};
 
 /// The most lands one page holds.
 pub const MAX_PAGE: usize = 500;
@@ -47,6 +47,8 @@ pub enum Failure {
     GitHub(landq_github::GitHubError),
     /// This landq reads nothing from GitHub.
     NoGitHub,
+    /// GitHub refuses the viewer's token (expired or revoked).
+    SignedOut,
 }
 
 impl From<landq_github::GitHubError> for Failure {
@@ -83,6 +85,10 @@ impl IntoResponse for Failure {
                 tracing::warn!(error = %err, "dashboard: GitHub failed");
                 (StatusCode::BAD_GATEWAY, format!("GitHub failed: {err}"))
             }
+            Failure::SignedOut => (
+                StatusCode::UNAUTHORIZED,
+                "GitHub refuses your token: sign in again at /auth/login".to_owned(),
+            ),
             Failure::NoGitHub => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "this landq is not connected to GitHub".to_owned(),
@@ -225,14 +231,21 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     path = "/api/v1/repos",
     responses((status = 200, body = [RepoSummary]), (status = 500, body = ApiError))
 )]
-async fn repos(State(dashboard): State<Arc<Dashboard>>) -> Result<Json<Vec<RepoSummary>>, Failure> {
-    Ok(Json(summaries(&dashboard).await?))
+async fn repos(
+    State(dashboard): State<Arc<Dashboard>>,
+    Extension(viewer): Extension<Viewer>,
+) -> Result<Json<Vec<RepoSummary>>, Failure> {
+    Ok(Json(summaries(&dashboard, &viewer).await?))
 }
 
-/// Every repository's summary (for the API and the front page).
-pub async fn summaries(dashboard: &Dashboard) -> Result<Vec<RepoSummary>, StoreError> {
+/// The summary of every repository `viewer` may see (for the API and the
+/// front page).
+pub async fn summaries(
+    dashboard: &Dashboard,
+    viewer: &Viewer,
+) -> Result<Vec<RepoSummary>, Failure> {
     let mut summaries = Vec::new();
-    for repo in dashboard.repos().await? {
+    for repo in dashboard.repos(viewer).await? {
         let entries = dashboard.store.entries(&repo).await?;
         let last = dashboard.store.lands(&repo, 1).await?.into_iter().next();
         summaries.push(RepoSummary {
@@ -262,19 +275,11 @@ pub async fn summaries(dashboard: &Dashboard) -> Result<Vec<RepoSummary>, StoreE
 )]
 async fn queue(
     State(dashboard): State<Arc<Dashboard>>,
+    Extension(viewer): Extension<Viewer>,
     Path((owner, name)): Path<(String, String)>,
 ) -> Result<Json<Queue>, Failure> {
-    let repo = known(&dashboard, &owner, &name).await?;
+    let repo = dashboard.shown(&viewer, &owner, &name).await?;
     Ok(Json(queue_of(&dashboard, &repo).await?))
-}
-
-/// `owner/name`, if landq knows it.
-async fn known(dashboard: &Dashboard, owner: &str, name: &str) -> Result<String, Failure> {
-    let repo = format!("{owner}/{name}");
-    match dashboard.knows(&repo).await? {
-        true => Ok(repo),
-        false => Err(Failure::NotFound(repo)),
-    }
 }
 
 /// A repository's queues (for the API and its page).
@@ -347,6 +352,7 @@ fn item(dashboard: &Dashboard, entry: &QueueEntry, position: Option<usize>) -> Q
 )]
 async fn lands(
     State(dashboard): State<Arc<Dashboard>>,
+    Extension(viewer): Extension<Viewer>,
     Path((owner, name)): Path<(String, String)>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<LandsPage>, Failure> {
@@ -363,7 +369,7 @@ async fn lands(
         before: query::optional(params.get("cursor"), "cursor", query::parse_cursor)?,
         limit: limit.unwrap_or(100),
     };
-    let repo = known(&dashboard, &owner, &name).await?;
+    let repo = dashboard.shown(&viewer, &owner, &name).await?;
     let lands = dashboard.store.lands_in(&repo, &lands_query).await?;
     let next_cursor = match lands.len() == lands_query.limit {
         true => lands.last().map(|l| query::cursor(l.landed_at_ms, l.pr)),
@@ -391,11 +397,12 @@ async fn lands(
 )]
 async fn stats(
     State(dashboard): State<Arc<Dashboard>>,
+    Extension(viewer): Extension<Viewer>,
     Path((owner, name)): Path<(String, String)>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Stats>, Failure> {
     let window =
         query::optional(params.get("window"), "window", query::window)?.unwrap_or(7 * 86_400_000);
-    let repo = known(&dashboard, &owner, &name).await?;
+    let repo = dashboard.shown(&viewer, &owner, &name).await?;
     Ok(Json(dashboard.stats(&repo, window).await?.as_ref().clone()))
 }

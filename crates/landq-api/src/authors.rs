@@ -10,15 +10,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use landq_github::{Conditional, Profile};
 use landq_store::LandQuery;
 use landq_store::stats::Quantiles;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::Dashboard;
 use crate::api::{ApiError, Failure};
+use crate::{Dashboard, Viewer};
 
 /// How long a profile is served without asking GitHub.
 pub const PROFILE_FRESH: Duration = Duration::from_secs(60);
@@ -71,11 +71,12 @@ pub struct Author {
 )]
 pub async fn author(
     State(dashboard): State<Arc<Dashboard>>,
+    Extension(viewer): Extension<Viewer>,
     Path(login): Path<String>,
 ) -> Result<Json<Author>, Failure> {
     let profile = profile(&dashboard, &login).await?;
     let mut repos = Vec::new();
-    for repo in dashboard.repos().await? {
+    for repo in dashboard.repos(&viewer).await? {
         let theirs = LandQuery {
             author: Some(login.clone()),
             ..LandQuery::latest(usize::MAX)

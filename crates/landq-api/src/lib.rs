@@ -11,9 +11,12 @@
 //!   and their lands per repository.
 //! - [`query`]: the query parameters both read (times, windows, cursors).
 //!
-//! Pull request titles and authors of private repositories are not public:
-//! the dashboard answers only where [`Access::Open`] says it may (a loopback
-//! listener); elsewhere every route answers 401.
+//! - [`signin`]: who may look. Pull request titles and authors of private
+//!   repositories are not public: on a loopback listener anyone on the
+//!   machine may ([`Access::Open`]); elsewhere a person signs in with GitHub
+//!   (or sends their GitHub token) and sees a repository only if GitHub lets
+//!   them read it ([`Access::SignIn`]); without sign-in configured, every
+//!   route answers 401 ([`Access::Closed`]).
 
 #![deny(missing_docs)]
 
@@ -22,11 +25,13 @@ pub mod authors;
 pub mod chart;
 pub mod pages;
 pub mod query;
+pub mod signin;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use api::Failure;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -35,16 +40,19 @@ use axum::response::{IntoResponse, Response};
 use landq_github::GitHub;
 use landq_store::stats::Stats;
 use landq_store::{Store, StoreError};
+pub use signin::{SignIn, Viewer};
 
 /// Who may look.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
     /// Everyone who can reach the listener (a loopback listener: only this
     /// machine).
     Open,
-    /// Nobody yet: sign-in with GitHub is not configured, so a listener
-    /// others can reach shows nothing.
+    /// Nobody: sign-in with GitHub is not configured, so a listener others
+    /// can reach shows nothing.
     Closed,
+    /// Those who sign in with GitHub (or send a GitHub token), each seeing
+    /// the repositories GitHub lets them read.
+    SignIn(SignIn),
 }
 
 /// What the dashboard reads.
@@ -64,6 +72,8 @@ pub struct Dashboard {
     pub github: Option<Arc<GitHub>>,
     /// Profiles read lately, with their ETags.
     pub profiles: authors::ProfileCache,
+    /// What GitHub said lately about viewers' tokens.
+    pub tokens: signin::TokenCache,
 }
 
 /// Statistics computed in the last [`STATS_FRESH`], by (repository,
@@ -106,6 +116,7 @@ impl Dashboard {
             stats: StatsCache::default(),
             github: None,
             profiles: authors::ProfileCache::default(),
+            tokens: signin::TokenCache::default(),
         }
     }
 
@@ -128,22 +139,34 @@ impl Dashboard {
         Ok(stats)
     }
 
-    /// The repositories to show: configured ones and those the store holds.
-    pub async fn repos(&self) -> Result<Vec<String>, StoreError> {
+    /// The repositories `viewer` may see: configured ones and those the
+    /// store holds, that GitHub lets them read.
+    pub async fn repos(&self, viewer: &Viewer) -> Result<Vec<String>, Failure> {
         let mut repos = self.store.repos().await?;
         repos.extend(self.repos.iter().cloned());
         repos.sort();
         repos.dedup();
-        Ok(repos)
+        self.readable(viewer, repos).await
     }
 
-    /// Whether `repo` is one to show.
+    /// Whether landq knows `repo`.
     /// (Two indexed reads: a land or an entry of it, not a scan of every
     /// repository the store holds.)
     pub async fn knows(&self, repo: &str) -> Result<bool, StoreError> {
         Ok(self.repos.iter().any(|r| r == repo)
             || !self.store.lands(repo, 1).await?.is_empty()
             || !self.store.entries(repo).await?.is_empty())
+    }
+
+    /// `owner/name` if landq knows it and `viewer` may see it; else
+    /// [`Failure::NotFound`], the same either way (as GitHub answers for a
+    /// private repository).
+    pub async fn shown(&self, viewer: &Viewer, owner: &str, name: &str) -> Result<String, Failure> {
+        let repo = format!("{owner}/{name}");
+        match self.knows(&repo).await? && self.may_read(viewer, &repo).await? {
+            true => Ok(repo),
+            false => Err(Failure::NotFound(repo)),
+        }
     }
 
     /// The web page of pull request `pr` of `repo`.
@@ -157,26 +180,51 @@ impl Dashboard {
     }
 }
 
-/// The dashboard's routes: the API, its OpenAPI document and docs, and the
-/// pages.
+/// The dashboard's routes: the API, its OpenAPI document and docs, the
+/// pages, and sign-in.
 pub fn router(dashboard: Arc<Dashboard>) -> Router {
     api::router(dashboard.clone())
         .merge(pages::router(dashboard.clone()))
-        .layer(axum::middleware::from_fn_with_state(dashboard, guard))
+        .layer(axum::middleware::from_fn_with_state(
+            dashboard.clone(),
+            guard,
+        ))
+        .merge(signin::router(dashboard))
 }
 
-/// Answers 401 everywhere unless the dashboard is open.
-async fn guard(State(dashboard): State<Arc<Dashboard>>, request: Request, next: Next) -> Response {
-    match dashboard.access {
-        Access::Open => next.run(request).await,
-        Access::Closed => (
-            StatusCode::UNAUTHORIZED,
-            axum::Json(api::ApiError {
-                message: "the dashboard is served only on a loopback listener until sign-in with \
-                          GitHub is configured"
-                    .into(),
-            }),
-        )
-            .into_response(),
+/// Names the [`Viewer`] of each request, or answers 401: JSON for the API,
+/// a sign-in link for pages. The OpenAPI document and its docs hold no
+/// data and are open to all.
+async fn guard(
+    State(dashboard): State<Arc<Dashboard>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    if path == "/api/openapi.json" || path == "/api/docs" || path.starts_with("/api/docs/") {
+        return next.run(request).await;
     }
+    let viewer = match &dashboard.access {
+        Access::Open => Viewer::Anyone,
+        Access::Closed => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(api::ApiError {
+                    message: "the dashboard is served only on a loopback listener until sign-in \
+                              with GitHub is configured"
+                        .into(),
+                }),
+            )
+                .into_response();
+        }
+        Access::SignIn(sign_in) => {
+            match signin::viewer_of(&dashboard, sign_in, request.headers()).await {
+                Ok(Some(viewer)) => viewer,
+                Ok(None) => return signin::sign_in_first(path, request.uri().query()),
+                Err(failure) => return failure.into_response(),
+            }
+        }
+    };
+    request.extensions_mut().insert(viewer);
+    next.run(request).await
 }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -15,7 +15,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::api::{self, Failure};
 use crate::query::rfc3339;
-use crate::{Dashboard, chart};
+use crate::{Dashboard, Viewer, chart};
 
 /// Seconds between a page's refreshes.
 const REFRESH_SECONDS: u32 = 15;
@@ -57,8 +57,11 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1.5rem;color:#
     border-bottom:1px solid #d0d7de;text-align:left;vertical-align:top}\
     .state{font-weight:600}.frozen{color:#cf222e;font-weight:600}code{font-size:.9em}";
 
-async fn index(State(dashboard): State<Arc<Dashboard>>) -> Result<Markup, Failure> {
-    let repos = api::summaries(&dashboard).await?;
+async fn index(
+    State(dashboard): State<Arc<Dashboard>>,
+    Extension(viewer): Extension<Viewer>,
+) -> Result<Markup, Failure> {
+    let repos = api::summaries(&dashboard, &viewer).await?;
     Ok(page(
         "repositories",
         html! {
@@ -86,16 +89,20 @@ async fn index(State(dashboard): State<Arc<Dashboard>>) -> Result<Markup, Failur
 
 async fn repository(
     State(dashboard): State<Arc<Dashboard>>,
+    Extension(viewer): Extension<Viewer>,
     Path((owner, name)): Path<(String, String)>,
 ) -> Result<Response, Failure> {
-    let repo = format!("{owner}/{name}");
-    if !dashboard.knows(&repo).await? {
-        let body = page(
-            &repo,
-            html! { p { "landq knows no repository " code { (repo) } "." } },
-        );
-        return Ok((StatusCode::NOT_FOUND, body).into_response());
-    }
+    let repo = match dashboard.shown(&viewer, &owner, &name).await {
+        Ok(repo) => repo,
+        Err(Failure::NotFound(repo)) => {
+            let body = page(
+                &repo,
+                html! { p { "landq knows no repository " code { (repo) } " you can read." } },
+            );
+            return Ok((StatusCode::NOT_FOUND, body).into_response());
+        }
+        Err(failure) => return Err(failure),
+    };
     let queue = api::queue_of(&dashboard, &repo).await?;
     let lands = dashboard.store.lands(&repo, RECENT_LANDS).await?;
     let stats = dashboard.stats(&repo, CHART_DAYS * 86_400_000).await?;

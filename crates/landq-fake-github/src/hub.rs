@@ -24,6 +24,7 @@ mod app;
 pub mod ci;
 mod data;
 mod git;
+mod oauth;
 mod rest;
 
 pub use app::{App, TEST_KEY};
@@ -87,12 +88,15 @@ struct World {
     sink: Option<ci::Sink>,
     /// login → (public email, followers)
     users: HashMap<String, (Option<String>, u64)>,
+    oauth: oauth::OAuth,
 }
 
 struct Repo {
     git: Repository,
     default_branch: String,
     installation: Option<u64>,
+    /// Readable only by those holding a role on it.
+    private: bool,
     pulls: BTreeMap<u64, Pull>,
     permissions: HashMap<String, String>,
     statuses: Vec<(String, Value)>,
@@ -181,6 +185,7 @@ impl Hub {
                 git,
                 default_branch: "main".into(),
                 installation,
+                private: false,
                 pulls: BTreeMap::new(),
                 permissions: HashMap::new(),
                 statuses: Vec::new(),
@@ -292,6 +297,35 @@ impl Hub {
             .repo(repo)
             .permissions
             .insert(login.into(), role.into());
+    }
+
+    /// Makes `repo` private: only those given a role ([`Hub::permit`]) can
+    /// read it with their own token.
+    pub fn make_private(&self, repo: &str) {
+        self.world().repo(repo).private = true;
+    }
+
+    /// Registers the App's OAuth credentials and its callback URL.
+    pub fn oauth_app(&self, client_id: &str, client_secret: &str, callback: &str) {
+        self.world()
+            .oauth
+            .register(client_id, client_secret, callback);
+    }
+
+    /// Who is signed in at GitHub in the browser (`None`: nobody), so who
+    /// `/login/oauth/authorize` approves for.
+    pub fn sign_in_browser(&self, login: Option<&str>) {
+        self.world().oauth.sign_in(login);
+    }
+
+    /// A user-to-server token for `login`, as the OAuth flow issues.
+    pub fn person_token(&self, login: &str) -> String {
+        self.world().oauth.issue(login)
+    }
+
+    /// Revokes a person's token: GitHub answers it 401 from now on.
+    pub fn revoke(&self, token: &str) {
+        self.world().oauth.tokens.remove(token);
     }
 
     /// Makes `login` an active member of `org/slug`.

@@ -29,11 +29,14 @@ pub enum Auth {
 /// The client: one octocrab per installation, created on first use.
 pub struct GitHub {
     root: Octocrab,
+    /// Without credentials: for calls made with a person's token
+    /// ([`crate::viewers`]).
+    pub(crate) anonymous: Octocrab,
     is_app: bool,
     installations: Mutex<HashMap<u64, Octocrab>>,
     pub(crate) retry: RetryPolicy,
     /// The web pages' root: `https://github.com` for the public API.
-    web: String,
+    pub(crate) web: String,
 }
 
 /// The web root of the API at `api_url`: `https://github.com` for
@@ -50,12 +53,18 @@ fn web_root(api_url: &str) -> String {
 impl GitHub {
     /// A client for the API at `api_url` (e.g. `https://api.github.com`).
     pub fn new(api_url: &str, auth: Auth, retry: RetryPolicy) -> Result<GitHub, GitHubError> {
-        let builder = Octocrab::builder()
-            .base_uri(api_url)
-            .map_err(|e| GitHubError::Config(format!("API URL `{api_url}`: {e}")))?
-            .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
-            .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(30)));
+        let builder = || {
+            Octocrab::builder()
+                .base_uri(api_url)
+                .map_err(|e| GitHubError::Config(format!("API URL `{api_url}`: {e}")))
+                .map(|b| {
+                    b.add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
+                        .set_connect_timeout(Some(Duration::from_secs(10)))
+                        .set_read_timeout(Some(Duration::from_secs(30)))
+                })
+        };
+        let anonymous = builder()?;
+        let builder = builder()?;
         let (builder, is_app) = match auth {
             Auth::Token(token) => (
                 builder.personal_token(token.expose_secret().to_owned()),
@@ -78,8 +87,12 @@ impl GitHub {
         let root = builder
             .build()
             .map_err(|e| GitHubError::Config(e.to_string()))?;
+        let anonymous = anonymous
+            .build()
+            .map_err(|e| GitHubError::Config(e.to_string()))?;
         Ok(GitHub {
             root,
+            anonymous,
             is_app,
             installations: Mutex::new(HashMap::new()),
             retry,

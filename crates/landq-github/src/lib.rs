@@ -16,6 +16,8 @@
 //! - the Git database: references, merges into a branch, commits (for the
 //!   land queue's speculative commits).
 //! - [`meta`]: GitHub's webhook ranges, without credentials.
+//! - viewers: the OAuth web flow and what a person's token may read (the
+//!   dashboard's sign-in).
 //! - [`GitHubError`]: what went wrong; [`retry`]: the one retry policy.
 
 #![deny(missing_docs)]
@@ -30,6 +32,7 @@ mod models;
 mod reads;
 pub mod retry;
 mod users;
+mod viewers;
 
 use http::Method;
 use landq_policy::PullRequest;
@@ -46,6 +49,7 @@ pub use crate::feedback::CheckRunUpdate;
 pub use crate::merge::MergeOutcome;
 use crate::retry::{Answer, RetryPolicy};
 pub use crate::users::{Conditional, Profile};
+pub use crate::viewers::{OAuthClient, Readable};
 
 /// GitHub lists at most this many files of a pull request.
 pub const MAX_LISTED_FILES: usize = 3000;

@@ -177,6 +177,54 @@ impl ListenArgs {
     }
 }
 
+/// Who may look at the dashboard.
+#[derive(Debug, clap::Args)]
+pub struct DashboardArgs {
+    /// The GitHub App's OAuth client id: people sign in with GitHub to see
+    /// the dashboard (with LANDQ_OAUTH_CLIENT_SECRET). Without it the
+    /// dashboard answers only on a loopback listener.
+    #[arg(long, env = "LANDQ_OAUTH_CLIENT_ID")]
+    pub oauth_client_id: Option<String>,
+    /// Where people reach landq (`https://landq.example`): GitHub sends them
+    /// back to {public-url}/auth/callback after signing in, and the
+    /// session cookie is Secure behind https.
+    #[arg(long, env = "LANDQ_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+impl DashboardArgs {
+    /// Sign-in with GitHub: on when the client id is set (not empty), and
+    /// then the client secret must be set too; an error names what is
+    /// missing.
+    pub fn sign_in(&self) -> anyhow::Result<Option<landq_api::SignIn>> {
+        let Some(id) = self.oauth_client_id.as_ref().filter(|id| !id.is_empty()) else {
+            return Ok(None);
+        };
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            bail!("--public-url `{url}` is not an http(s) URL");
+        }
+        let secret = secret_value(
+            "LANDQ_OAUTH_CLIENT_SECRET",
+            "LANDQ_OAUTH_CLIENT_SECRET_VERSION",
+        )?
+        .filter(|s| !s.is_empty())
+        .with_context(|| {
+            "LANDQ_OAUTH_CLIENT_ID is set but LANDQ_OAUTH_CLIENT_SECRET is not: set it (or \
+             LANDQ_OAUTH_CLIENT_SECRET_VERSION) to a client secret of the GitHub App (its \
+             General settings, \"Client secrets\")"
+        })?;
+        Ok(Some(landq_api::SignIn::new(
+            landq_github::OAuthClient {
+                id: id.clone(),
+                secret: secret.into(),
+            },
+            self.public_url.clone(),
+        )))
+    }
+}
+
 /// Which GitHub: its REST API, for the client and for `/meta`.
 #[derive(Debug, clap::Args)]
 pub struct GitHubApi {
@@ -300,7 +348,9 @@ Read only from the environment (secrets are never flags and never logged):
   LANDQ_GITHUB_TOKEN            a token with `repo` scope, for trials [serve, worker]
   LANDQ_GITHUB_APP_KEY          the GitHub App's private key, PEM (or --github-app-key-file)
   LANDQ_WEBHOOK_SECRET_VERSION  Secret Manager versions (projects/P/secrets/S/versions/V)
+  LANDQ_OAUTH_CLIENT_SECRET     the App's OAuth client secret, for sign-in to the dashboard
   LANDQ_GITHUB_APP_KEY_VERSION    read at start-up instead of the two above
+  LANDQ_OAUTH_CLIENT_SECRET_VERSION
   LANDQ_LOG                     log filter (default `info`); JSON lines when stderr is not a terminal";
 
 /// How long start-up waits for GitHub to say whether it accepts landq's

@@ -41,9 +41,17 @@ pub(super) async fn serve(AxumState(hub): AxumState<Hub>, request: Request) -> R
         .get("if-none-match")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let wants_json = request
+        .headers()
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
     let bytes: Bytes = axum::body::to_bytes(request.into_body(), usize::MAX)
         .await
         .unwrap_or_default();
+    if path.starts_with("/login/oauth/") {
+        return oauth_flow(&hub, &method, &path, query, &bytes, wants_json);
+    }
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
 
     let (seen, fault) = {
@@ -112,6 +120,33 @@ pub(super) async fn serve(AxumState(hub): AxumState<Hub>, request: Request) -> R
     (status, [("etag", etag)], body).into_response()
 }
 
+/// The OAuth web flow: parameters from the query, a form body or JSON.
+fn oauth_flow(
+    hub: &Hub,
+    method: &Method,
+    path: &str,
+    mut params: HashMap<String, String>,
+    body: &[u8],
+    wants_json: bool,
+) -> Response {
+    match serde_json::from_slice::<HashMap<String, String>>(body) {
+        Ok(json) => params.extend(json),
+        Err(_) => params.extend(form_urlencoded::parse(body).into_owned()),
+    }
+    let mut world = hub.world();
+    world.seen.push(Seen {
+        method: method.to_string(),
+        path: path.to_owned(),
+        body: Value::Null,
+        status: 0,
+    });
+    let response = world.oauth.answer(method, path, &params, wants_json);
+    if let Some(seen) = world.seen.last_mut() {
+        seen.status = response.status().as_u16();
+    }
+    response
+}
+
 /// FNV-1a, for the fake's ETags.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
@@ -138,6 +173,9 @@ impl World {
                     .or_else(|| a.strip_prefix("token "))
             })
             .unwrap_or("");
+        if let Some(answer) = self.as_person(method, segments, bearer) {
+            return Ok(Some(answer));
+        }
         let by_installation = self.repos_by_installation();
         if let Some(app) = &mut self.app {
             if let Some(answer) = app.answer(method, segments, bearer, &by_installation)? {
@@ -252,6 +290,7 @@ impl Repo {
     /// Routes a request under `/repos/{full}/` by resource.
     fn route(&mut self, full: &str, call: &Call<'_>, rest: &[&str], next_id: &mut u64) -> Answer {
         match rest.first().copied() {
+            None if call.method == "GET" => (StatusCode::OK, self.summary(full)),
             Some("pulls") => self.pulls_route(full, call, rest),
             Some("issues") => self.issues_route(call, rest, next_id),
             Some("commits" | "statuses" | "check-runs") => self.checks_route(call, rest, next_id),
@@ -261,6 +300,21 @@ impl Repo {
             }
             _ => self.contents_route(call, rest),
         }
+    }
+
+    /// The repository as `GET /repos/{owner}/{repo}` shows it.
+    pub(super) fn summary(&self, full: &str) -> Value {
+        let (owner, name) = full.split_once('/').unwrap_or((full, full));
+        json!({
+            "id": fnv1a(full.as_bytes()) >> 12,
+            "name": name,
+            "full_name": full,
+            "owner": {"login": owner},
+            "private": self.private,
+            "visibility": if self.private { "private" } else { "public" },
+            "default_branch": self.default_branch,
+            "html_url": format!("https://github.com/{full}"),
+        })
     }
 
     /// Pull requests: read, reviews, files, merge.

@@ -1,5 +1,6 @@
 //! `landq firewall`: App Engine firewall rules that admit only GitHub's
-//! webhook ranges, printed or applied.
+//! webhook ranges (and the ranges people reach the dashboard from),
+//! printed or applied.
 //!
 //! Each range's priority is derived from the range itself (1 + the first 28
 //! bits of its SHA-256, as `terraform/firewall.tf` computes it), so a range
@@ -32,6 +33,19 @@ pub struct Args {
     /// Replace the App Engine firewall of this project with the rules.
     #[arg(long, value_name = "PROJECT")]
     apply: Option<String>,
+    /// Ranges (CIDR) people reach the dashboard from, admitted too (as
+    /// terraform's `dashboard_ranges`).
+    #[arg(long, env = "LANDQ_DASHBOARD_RANGES", value_delimiter = ',', value_parser = cidr)]
+    dashboard_ranges: Vec<String>,
+}
+
+/// A CIDR range, as App Engine takes it.
+fn cidr(value: &str) -> Result<String, String> {
+    value
+        .trim()
+        .parse::<ipnet::IpNet>()
+        .map(|net| net.to_string())
+        .map_err(|_| format!("`{value}` is not a CIDR range (203.0.113.0/24)"))
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -51,13 +65,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 args.github.api_url
             )
         })?;
-    let rules = rules(&ranges);
+    let rules = rules(&ranges, &args.dashboard_ranges);
     match (&args.apply, args.format) {
         (Some(project), _) => {
             runtime.block_on(gcp::apply_firewall(project, &rules))?;
             eprintln!(
-                "landq: {project}: {} GitHub ranges allowed, everything else denied",
-                ranges.len()
+                "landq: {project}: {} GitHub ranges and {} dashboard ranges allowed, everything \
+                 else denied",
+                ranges.len(),
+                args.dashboard_ranges.len()
             );
         }
         (None, Format::Json) => println!("{}", serde_json::to_string_pretty(&rules)?),
@@ -76,20 +92,32 @@ pub fn priority(range: &str) -> u32 {
     1 + (first >> 4)
 }
 
-/// Allow rules for `ranges`, then deny-all and a denying default rule.
-pub fn rules(ranges: &[String]) -> Vec<FirewallRule> {
-    let mut rules: Vec<FirewallRule> = ranges
+/// Allow rules for GitHub's `hooks` and for `dashboard` ranges not among
+/// them, then deny-all and a denying default rule.
+pub fn rules(hooks: &[String], dashboard: &[String]) -> Vec<FirewallRule> {
+    let allow = |range: &String, description: &str| FirewallRule {
+        priority: priority(range),
+        action: "ALLOW",
+        source_range: range.clone(),
+        description: description.into(),
+    };
+    let mut rules: Vec<FirewallRule> = hooks
         .iter()
-        .map(|range| FirewallRule {
-            priority: priority(range),
-            action: "ALLOW",
-            source_range: range.clone(),
-            description: "GitHub webhooks (meta hooks)".into(),
-        })
+        .map(|range| allow(range, "GitHub webhooks (meta hooks)"))
+        .chain(
+            dashboard
+                .iter()
+                .filter(|range| !hooks.contains(range))
+                .map(|range| allow(range, "People reaching the dashboard (dashboard_ranges)")),
+        )
         .collect();
     rules.sort_by_key(|r| r.priority);
+    rules.dedup_by_key(|r| r.priority);
     for (priority, description) in [
-        (DENY_ALL, "Everything that is not GitHub"),
+        (
+            DENY_ALL,
+            "Everything that is neither GitHub nor dashboard_ranges",
+        ),
         (DEFAULT_RULE, "Default rule: deny"),
     ] {
         rules.push(FirewallRule {
@@ -113,12 +141,15 @@ mod tests {
         let expected = 1 + u32::from_str_radix(&hex[..7], 16).unwrap();
         assert_eq!(priority("192.30.252.0/22"), expected);
 
-        let before = rules(&["192.30.252.0/22".into(), "185.199.108.0/22".into()]);
-        let after = rules(&[
-            "192.30.252.0/22".into(),
-            "140.82.112.0/20".into(),
-            "185.199.108.0/22".into(),
-        ]);
+        let before = rules(&["192.30.252.0/22".into(), "185.199.108.0/22".into()], &[]);
+        let after = rules(
+            &[
+                "192.30.252.0/22".into(),
+                "140.82.112.0/20".into(),
+                "185.199.108.0/22".into(),
+            ],
+            &["203.0.113.0/24".into()],
+        );
         for rule in &before {
             assert!(after.contains(rule), "{rule:?} moved");
         }
@@ -126,8 +157,14 @@ mod tests {
 
     #[test]
     fn the_last_rules_deny_everything_else() {
-        let rules = rules(&["2a0a:a440::/29".into()]);
-        let last: Vec<(u32, &str, &str)> = rules[1..]
+        let rules = rules(
+            &["2a0a:a440::/29".into()],
+            &["203.0.113.0/24".into(), "2a0a:a440::/29".into()],
+        );
+        let allowed: Vec<&str> = rules[..2].iter().map(|r| r.source_range.as_str()).collect();
+        assert_eq!(allowed.len(), 2);
+        assert!(allowed.contains(&"203.0.113.0/24") && allowed.contains(&"2a0a:a440::/29"));
+        let last: Vec<(u32, &str, &str)> = rules[2..]
             .iter()
             .map(|r| (r.priority, r.action, r.source_range.as_str()))
             .collect();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::config::{
-    BusArgs, GitHubArgs, ListenArgs, SecretArgs, SourceArgs, StoreArgs, WorkerArgs,
+    BusArgs, DashboardArgs, GitHubArgs, ListenArgs, SecretArgs, SourceArgs, StoreArgs, WorkerArgs,
 };
 use crate::telemetry;
 
@@ -20,6 +20,8 @@ pub struct Args {
     #[command(flatten)]
     listen: ListenArgs,
     #[command(flatten)]
+    dashboard: DashboardArgs,
+    #[command(flatten)]
     secret: SecretArgs,
     #[command(flatten)]
     source: SourceArgs,
@@ -31,17 +33,20 @@ pub struct Args {
     worker: WorkerArgs,
 }
 
-/// The dashboard's routes over `store`: open on a loopback listener
-/// (`local`), closed elsewhere until sign-in with GitHub is configured.
+/// The dashboard's routes over `store`: behind sign-in with GitHub when
+/// configured; else open on a loopback listener (`local`) and closed
+/// elsewhere.
 pub fn dashboard(
     store: &Arc<dyn landq_store::Store>,
     github: &Arc<landq_github::GitHub>,
     repos: &[String],
     local: std::net::SocketAddr,
+    sign_in: Option<landq_api::SignIn>,
 ) -> axum::Router {
-    let access = match local.ip().is_loopback() {
-        true => landq_api::Access::Open,
-        false => landq_api::Access::Closed,
+    let access = match (sign_in, local.ip().is_loopback()) {
+        (Some(sign_in), _) => landq_api::Access::SignIn(sign_in),
+        (None, true) => landq_api::Access::Open,
+        (None, false) => landq_api::Access::Closed,
     };
     let dashboard = landq_api::Dashboard::new(store.clone(), repos.to_vec(), github.web(), access)
         .with_github(github.clone());
@@ -54,6 +59,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let secret = args.secret.load()?;
     let address = args.listen.address(3000)?;
     let auth = args.github.auth()?;
+    let sign_in = args.dashboard.sign_in()?;
     tokio::runtime::Runtime::new()?.block_on(async {
         // octocrab needs a runtime; nothing is opened before this validates.
         telemetry::init();
@@ -70,7 +76,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             bus = %args.bus.describe(),
             "landq serve listening: POST /webhook, GET /healthz /readyz /metrics, the dashboard at / and /api"
         );
-        let dashboard = dashboard(&store, &github, &args.worker.config().repos, local);
+        let dashboard = dashboard(&store, &github, &args.worker.config().repos, local, sign_in);
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut registry = prometheus_client::registry::Registry::default();
         let worker = landq_worker::Worker::new(

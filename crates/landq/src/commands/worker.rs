@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::config::{BusArgs, GitHubArgs, ListenArgs, StoreArgs, WorkerArgs};
+use crate::config::{BusArgs, DashboardArgs, GitHubArgs, ListenArgs, StoreArgs, WorkerArgs};
 use crate::telemetry;
 
 /// Consume events from the bus, decide, and land pull requests.
@@ -17,6 +17,8 @@ pub struct Args {
     #[command(flatten)]
     listen: ListenArgs,
     #[command(flatten)]
+    dashboard: DashboardArgs,
+    #[command(flatten)]
     github: GitHubArgs,
     #[command(flatten)]
     store: StoreArgs,
@@ -27,6 +29,7 @@ pub struct Args {
 /// Runs the command until SIGTERM.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let auth = args.github.auth()?;
+    let sign_in = args.dashboard.sign_in()?;
     tokio::runtime::Runtime::new()?.block_on(async {
         // octocrab needs a runtime; nothing is opened before this validates.
         telemetry::init();
@@ -47,7 +50,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot listen on {address}"))?;
         let local = listener.local_addr()?;
         tracing::info!(address = %local, "landq worker probes: GET /healthz /readyz /metrics, the dashboard at / and /api");
-        let dashboard = super::serve::dashboard(&store, &github, &args.worker.config().repos, local);
+        let dashboard = super::serve::dashboard(&store, &github, &args.worker.config().repos, local, sign_in);
         let ready = move || {
             let store = store.clone();
             async move { store.check().await.map_err(|err| err.to_string()) }
