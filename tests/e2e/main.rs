@@ -1,5 +1,6 @@
 //! End-to-end tests of the `landq` binary, compiled as one test binary.
 
+mod audit;
 mod cli;
 mod deploy;
 mod git;

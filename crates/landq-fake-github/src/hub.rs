@@ -97,6 +97,10 @@ struct Repo {
     installation: Option<u64>,
     /// Readable only by those holding a role on it.
     private: bool,
+    /// branch → its protection, as `GET .../protection` shows it.
+    protection: HashMap<String, Value>,
+    /// Rulesets, as `GET .../rulesets/{id}` shows them.
+    rulesets: Vec<Value>,
     pulls: BTreeMap<u64, Pull>,
     permissions: HashMap<String, String>,
     statuses: Vec<(String, Value)>,
@@ -186,6 +190,8 @@ impl Hub {
                 default_branch: "main".into(),
                 installation,
                 private: false,
+                protection: HashMap::new(),
+                rulesets: Vec::new(),
                 pulls: BTreeMap::new(),
                 permissions: HashMap::new(),
                 statuses: Vec::new(),
@@ -303,6 +309,27 @@ impl Hub {
     /// read it with their own token.
     pub fn make_private(&self, repo: &str) {
         self.world().repo(repo).private = true;
+    }
+
+    /// Protects `branch` of `repo` as `protection` says (the shape `GET
+    /// /repos/{o}/{r}/branches/{b}/protection` answers).
+    pub fn protect(&self, repo: &str, branch: &str, protection: Value) {
+        self.world()
+            .repo(repo)
+            .protection
+            .insert(branch.into(), protection);
+    }
+
+    /// Adds a ruleset to `repo` (the shape `GET .../rulesets/{id}` answers,
+    /// without its id; `conditions.ref_name.include` names the branches as
+    /// `refs/heads/NAME`, `~DEFAULT_BRANCH` or `~ALL`); returns its id.
+    pub fn add_ruleset(&self, repo: &str, mut ruleset: Value) -> u64 {
+        let mut world = self.world();
+        world.next_id += 1;
+        let id = world.next_id;
+        ruleset["id"] = json!(id);
+        world.repo(repo).rulesets.push(ruleset);
+        id
     }
 
     /// Registers the App's OAuth credentials and its callback URL.

@@ -28,7 +28,7 @@ pub enum Auth {
 
 /// The client: one octocrab per installation, created on first use.
 pub struct GitHub {
-    root: Octocrab,
+    pub(crate) root: Octocrab,
     /// Without credentials: for calls made with a person's token
     /// ([`crate::viewers`]).
     pub(crate) anonymous: Octocrab,

@@ -15,6 +15,8 @@
 //! - feedback: check runs or statuses, comments, the label's removal.
 //! - the Git database: references, merges into a branch, commits (for the
 //!   land queue's speculative commits).
+//! - [`admin`]: how a repository is set up (protection, rulesets, files),
+//!   for the audit.
 //! - [`meta`]: GitHub's webhook ranges, without credentials.
 //! - viewers: the OAuth web flow and what a person's token may read (the
 //!   dashboard's sign-in).
@@ -22,6 +24,7 @@
 
 #![deny(missing_docs)]
 
+pub mod admin;
 mod app;
 mod data;
 mod error;

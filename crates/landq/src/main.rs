@@ -36,6 +36,7 @@ enum Command {
     Lands(commands::lands::LandsArgs),
     Stats(commands::lands::StatsArgs),
     Firewall(commands::firewall::Args),
+    Audit(commands::audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
         Command::Lands(args) => commands::lands::lands(&args, &mut stdout.lock()),
         Command::Stats(args) => commands::lands::stats(&args, &mut stdout.lock()),
         Command::Firewall(args) => commands::firewall::run(&args),
+        Command::Audit(args) => commands::audit::run(&args, &mut stdout.lock()),
     };
     match outcome {
         Ok(code) => code,

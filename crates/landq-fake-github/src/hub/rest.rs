@@ -298,7 +298,7 @@ impl Repo {
             Some("git") if rest.get(1) != Some(&"blobs") => {
                 self.data_route(call.method, rest, call.body)
             }
-            _ => self.contents_route(call, rest),
+            _ => self.contents_route(full, call, rest),
         }
     }
 
@@ -456,10 +456,59 @@ impl Repo {
         }
     }
 
+    /// The rulesets' rules that apply to `branch`, as
+    /// `GET /repos/{o}/{r}/rules/branches/{branch}` lists them.
+    fn rules_for(&self, full: &str, branch: &str) -> Vec<Value> {
+        let applies = |ruleset: &Value| {
+            let include = &ruleset["conditions"]["ref_name"]["include"];
+            include.as_array().into_iter().flatten().any(|name| {
+                let name = name.as_str().unwrap_or("");
+                name == "~ALL"
+                    || (name == "~DEFAULT_BRANCH" && branch == self.default_branch)
+                    || name == format!("refs/heads/{branch}")
+            })
+        };
+        self.rulesets
+            .iter()
+            .filter(|r| r["enforcement"] == "active" && applies(r))
+            .flat_map(|r| {
+                r["rules"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|mut rule| {
+                        rule["ruleset_source_type"] = json!("Repository");
+                        rule["ruleset_source"] = json!(full);
+                        rule["ruleset_id"] = r["id"].clone();
+                        rule
+                    })
+            })
+            .collect()
+    }
+
     /// Repository contents, blobs and collaborators' permissions.
-    fn contents_route(&mut self, call: &Call<'_>, rest: &[&str]) -> Answer {
+    fn contents_route(&mut self, full: &str, call: &Call<'_>, rest: &[&str]) -> Answer {
         let query = call.query;
         match (call.method, rest) {
+            ("GET", ["branches", branch, "protection"]) => match self.protection.get(*branch) {
+                Some(protection) => (StatusCode::OK, protection.clone()),
+                None => (
+                    StatusCode::NOT_FOUND,
+                    json!({"message": "Branch not protected"}),
+                ),
+            },
+            ("GET", ["rules", "branches", branch]) => call.page(self.rules_for(full, branch)),
+            ("GET", ["rulesets", id]) => {
+                match self
+                    .rulesets
+                    .iter()
+                    .find(|r| id.parse().ok() == r["id"].as_u64())
+                {
+                    Some(ruleset) => (StatusCode::OK, ruleset.clone()),
+                    None => not_found(),
+                }
+            }
             ("GET", ["collaborators", login, "permission"]) => {
                 let role = self
                     .permissions

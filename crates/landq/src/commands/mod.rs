@@ -1,5 +1,6 @@
 //! One module per subcommand; each exposes `Args` (clap) and `run`.
 
+pub mod audit;
 pub mod bus;
 pub mod check;
 pub mod explain;

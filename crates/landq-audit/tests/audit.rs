@@ -1,0 +1,254 @@
+//! The audit on the git-backed fake GitHub: a compliant repository has no
+//! finding; each way a repository can bypass landq, or break it, is
+//! reported with its fix; malformed CI files are findings, never crashes.
+
+use landq_audit::{Policy, Status, audit_all};
+use landq_fake_github::hub::{App, Hub, TEST_KEY};
+use landq_github::retry::RetryPolicy;
+use landq_github::{Auth, GitHub};
+use serde_json::json;
+
+const INSTALLATION: u64 = 7;
+const APP_ID: u64 = 42;
+const RULES: &str = "* @acme/eng\n/.github/.landqueue @acme/security\n";
+const WORKFLOW: &str = "on:\n  pull_request:\n  push:\n    branches: [\"landq/stack/**\"]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: cargo deny check && cargo test\n";
+const POLICY: &str = "[[required_steps]]\njob = \"test\"\nrun = \"cargo deny check\"\n\n[[required_steps]]\njob = \"test\"\nuses = \"actions/checkout\"\n";
+
+/// The protection that leaves `main` to landq alone (the App's slug).
+fn only_landq() -> serde_json::Value {
+    json!({
+        "url": "https://api.github.com/repos/acme/x/branches/main/protection",
+        "required_status_checks": {"strict": false, "contexts": ["landq"], "checks": [{"context": "landq", "app_id": APP_ID}]},
+        "enforce_admins": {"enabled": true},
+        "restrictions": {"users": [], "teams": [], "apps": [{"slug": "landq-test", "id": APP_ID}]},
+        "allow_force_pushes": {"enabled": false},
+    })
+}
+
+async fn app_hub() -> (Hub, GitHub) {
+    let hub = Hub::start().await;
+    hub.install_app(App::test(APP_ID));
+    let github = GitHub::new(
+        hub.url(),
+        Auth::App {
+            app_id: APP_ID,
+            private_key: TEST_KEY.to_owned().into(),
+        },
+        RetryPolicy::default(),
+    )
+    .unwrap();
+    (hub, github)
+}
+
+fn compliant_files() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (".github/.landqueue", RULES),
+        (".github/landq.toml", "stack_checks = [\"ci / test\"]\n"),
+        (".github/workflows/ci.yml", WORKFLOW),
+    ]
+}
+
+async fn run(hub: &Hub, github: &GitHub, repos: &[&str], policy: &str) -> landq_audit::Audit {
+    let me = github.me().await.unwrap();
+    assert_eq!(
+        (me.id, me.name.as_str(), me.app),
+        (APP_ID, "landq-test", true)
+    );
+    let _ = hub;
+    let repos = repos
+        .iter()
+        .map(|r| (Some(INSTALLATION), r.to_string()))
+        .collect();
+    audit_all(github, &me, repos, &Policy::parse(policy).unwrap()).await
+}
+
+fn checks(report: &landq_audit::Report) -> Vec<&str> {
+    report.findings.iter().map(|f| f.check.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_repository_only_landq_writes_to_is_compliant() {
+    let (hub, github) = app_hub().await;
+    hub.create_repo("acme/good", Some(INSTALLATION), &compliant_files());
+    hub.protect("acme/good", "main", only_landq());
+    let audit = run(&hub, &github, &["acme/good"], POLICY).await;
+    let report = &audit["acme/good"];
+    assert_eq!(report.findings, []);
+    assert!(report.jobs.is_empty(), "{:?}", report.jobs);
+    assert_eq!(report.status, Status::Compliant);
+}
+
+#[tokio::test]
+async fn each_way_around_landq_is_reported_with_its_fix() {
+    let (hub, github) = app_hub().await;
+    // Unprotected, no rules file, broken settings, a stack nobody tests, a
+    // job without a required step, a broken workflow.
+    hub.create_repo(
+        "acme/open",
+        Some(INSTALLATION),
+        &[
+            (".github/landq.toml", "stack_depth = \"deep\"\n"),
+            (
+                ".github/workflows/ci.yml",
+                "on: pull_request\njobs:\n  test:\n    steps:\n      - run: cargo test\n",
+            ),
+            (".github/workflows/bad.yml", "jobs:\n  x: [unclosed\n"),
+            (
+                ".circleci/config.yml",
+                "jobs:\n  test:\n    steps:\n      - checkout\n",
+            ),
+        ],
+    );
+    let audit = run(&hub, &github, &["acme/open"], POLICY).await;
+    let report = &audit["acme/open"];
+    assert_eq!(report.status, Status::NotCompliant);
+    assert_eq!(
+        checks(report),
+        [
+            "settings_invalid",
+            "rules_missing",
+            "anyone_can_push",
+            "landq_check_not_required",
+            "ci_file_invalid",
+        ]
+    );
+    let fix = |check: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.check == check)
+            .map(|f| f.fix.clone())
+            .unwrap()
+    };
+    assert!(
+        fix("anyone_can_push").contains("to `landq-test` only"),
+        "{}",
+        fix("anyone_can_push")
+    );
+    assert!(fix("landq_check_not_required").contains("add `landq`"));
+    assert!(fix("rules_missing").contains("/.github/.landqueue @ORG/security"));
+    assert!(fix("ci_file_invalid").contains(".github/workflows/bad.yml"));
+    assert_eq!(
+        report.jobs["test"],
+        [
+            "run: cargo deny check (.github/workflows/ci.yml)",
+            "run: cargo deny check (.circleci/config.yml)",
+            "uses: actions/checkout (.github/workflows/ci.yml)",
+            "uses: actions/checkout (.circleci/config.yml)",
+        ]
+    );
+
+    // Stack checks with no workflow on landq/stack/**, rules that do not
+    // own themselves, and a protection with holes.
+    hub.create_repo(
+        "acme/holes",
+        Some(INSTALLATION),
+        &[
+            (".github/.landqueue", "/src/ @acme/eng\n"),
+            (".github/landq.toml", "stack_checks = [\"ci / test\"]\n"),
+        ],
+    );
+    hub.protect(
+        "acme/holes",
+        "main",
+        json!({
+            "required_status_checks": {"strict": true, "contexts": ["landq"]},
+            "enforce_admins": {"enabled": false},
+            "restrictions": {"users": [{"login": "mallory"}], "teams": [{"slug": "release"}], "apps": [{"slug": "landq-test"}]},
+        }),
+    );
+    let audit = run(&hub, &github, &["acme/holes"], "").await;
+    let report = &audit["acme/holes"];
+    assert_eq!(
+        checks(report),
+        [
+            "rules_not_self_owned",
+            "push_restricted_to_others",
+            "admins_bypass",
+            "up_to_date_required",
+            "stack_not_tested",
+        ]
+    );
+    assert!(
+        report.findings[1]
+            .message
+            .contains("@mallory, team release")
+    );
+    assert!(report.findings[4].fix.contains("landq/stack/**"));
+}
+
+#[tokio::test]
+async fn a_ruleset_only_landq_bypasses_guards_the_branch_and_another_bypass_is_found() {
+    let (hub, github) = app_hub().await;
+    let ruleset = |bypass: serde_json::Value| {
+        json!({
+            "name": "main only through landq",
+            "target": "branch",
+            "enforcement": "active",
+            "conditions": {"ref_name": {"include": ["~DEFAULT_BRANCH"], "exclude": []}},
+            "rules": [
+                {"type": "update", "parameters": {"update_allows_fetch_and_merge": false}},
+                {"type": "required_status_checks", "parameters": {
+                    "strict_required_status_checks_policy": false,
+                    "required_status_checks": [{"context": "landq", "integration_id": APP_ID}]}},
+            ],
+            "bypass_actors": bypass,
+        })
+    };
+    hub.create_repo("acme/ruled", Some(INSTALLATION), &compliant_files());
+    hub.add_ruleset(
+        "acme/ruled",
+        ruleset(
+            json!([{"actor_id": APP_ID, "actor_type": "Integration", "bypass_mode": "always"}]),
+        ),
+    );
+    hub.create_repo("acme/leaky", Some(INSTALLATION), &compliant_files());
+    hub.add_ruleset(
+        "acme/leaky",
+        ruleset(json!([
+            {"actor_id": APP_ID, "actor_type": "Integration", "bypass_mode": "always"},
+            {"actor_id": 5, "actor_type": "RepositoryRole", "bypass_mode": "always"},
+        ])),
+    );
+    let audit = run(&hub, &github, &["acme/ruled", "acme/leaky"], POLICY).await;
+    assert_eq!(
+        audit["acme/ruled"].status,
+        Status::Compliant,
+        "{:?}",
+        audit["acme/ruled"]
+    );
+    assert_eq!(checks(&audit["acme/leaky"]), ["ruleset_bypass"]);
+    assert!(
+        audit["acme/leaky"].findings[0]
+            .message
+            .contains("RepositoryRole (ruleset `main only through landq`) may bypass")
+    );
+}
+
+#[tokio::test]
+async fn a_repository_landq_cannot_read_is_not_compliant_and_says_why() {
+    let (hub, github) = app_hub().await;
+    hub.create_repo("acme/good", Some(INSTALLATION), &compliant_files());
+    hub.protect("acme/good", "main", only_landq());
+    hub.fail(
+        "GET",
+        "/repos/acme/good/branches/main/protection",
+        landq_fake_github::hub::Fault::Status(403, vec![]),
+        1,
+    );
+    let audit = run(&hub, &github, &["acme/good"], "").await;
+    let report = &audit["acme/good"];
+    assert_eq!(checks(report), ["unreadable"]);
+    assert!(report.findings[0].fix.contains("Administration: read"));
+}
+
+#[test]
+fn a_policy_step_needs_exactly_one_of_run_and_uses() {
+    let err = Policy::parse("[[required_steps]]\njob = \"test\"\n").unwrap_err();
+    assert_eq!(
+        err,
+        "required step of job `test`: give exactly one of `run` and `uses`"
+    );
+    let err = Policy::parse("[[required_steps]]\njob = \"t\"\nrn = \"x\"\n").unwrap_err();
+    assert!(err.contains("unknown field `rn`"), "{err}");
+}

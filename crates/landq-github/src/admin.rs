@@ -1,0 +1,221 @@
+//! How a repository is set up, for `landq audit`: its default branch, a
+//! file's text, the branch protection and the rulesets that apply to a
+//! branch. Only the fields the audit reads are decoded.
+
+use base64::Engine;
+use http::StatusCode;
+use serde::Deserialize;
+
+use crate::error::{GitHubError, decode, expect_ok};
+use crate::{GitHub, Repo, encode};
+
+/// `GET /repos/{owner}/{repo}/branches/{branch}/protection`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Protection {
+    /// Required status checks, if any.
+    pub required_status_checks: Option<RequiredChecks>,
+    /// Whether administrators are held to the protection too.
+    pub enforce_admins: Option<Enabled>,
+    /// Who may push (absent: everyone with write access).
+    pub restrictions: Option<Restrictions>,
+    /// Whether force pushes are allowed.
+    pub allow_force_pushes: Option<Enabled>,
+}
+
+/// Required status checks of a protected branch.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct RequiredChecks {
+    /// "Require branches to be up to date before merging".
+    #[serde(default)]
+    pub strict: bool,
+    /// The required checks' names (older form).
+    #[serde(default)]
+    pub contexts: Vec<String>,
+    /// The required checks (newer form).
+    #[serde(default)]
+    pub checks: Vec<CheckContext>,
+}
+
+impl RequiredChecks {
+    /// Whether check `name` is required.
+    pub fn requires(&self, name: &str) -> bool {
+        self.contexts.iter().any(|c| c == name) || self.checks.iter().any(|c| c.context == name)
+    }
+}
+
+/// One required check.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct CheckContext {
+    /// Its name.
+    pub context: String,
+}
+
+/// An on/off setting.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+pub struct Enabled {
+    /// On?
+    pub enabled: bool,
+}
+
+/// Who may push to a protected branch.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Restrictions {
+    /// Users.
+    #[serde(default)]
+    pub users: Vec<Named>,
+    /// Teams.
+    #[serde(default)]
+    pub teams: Vec<Named>,
+    /// GitHub Apps.
+    #[serde(default)]
+    pub apps: Vec<Named>,
+}
+
+/// A user (`login`), a team or an App (`slug`).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Named {
+    /// A user's login.
+    pub login: Option<String>,
+    /// A team's or an App's slug.
+    pub slug: Option<String>,
+}
+
+impl Named {
+    /// The login or the slug.
+    pub fn name(&self) -> &str {
+        self.login.as_deref().or(self.slug.as_deref()).unwrap_or("")
+    }
+}
+
+/// One rule that applies to a branch (`GET /repos/{o}/{r}/rules/branches/{b}`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct BranchRule {
+    /// `update`, `required_status_checks`, `pull_request`, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The ruleset it comes from.
+    pub ruleset_id: Option<u64>,
+    /// The rule's parameters.
+    #[serde(default)]
+    pub parameters: serde_json::Value,
+}
+
+/// A ruleset (`GET /repos/{o}/{r}/rulesets/{id}`): who may bypass it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Ruleset {
+    /// Its id.
+    pub id: u64,
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
+    /// `active`, `evaluate` or `disabled`.
+    #[serde(default)]
+    pub enforcement: String,
+    /// Who may bypass it (listed only to those who may administer it).
+    #[serde(default)]
+    pub bypass_actors: Vec<BypassActor>,
+}
+
+/// One who may bypass a ruleset.
+#[derive(Clone, Debug, Deserialize)]
+pub struct BypassActor {
+    /// The App's id, the team's, ...
+    pub actor_id: Option<u64>,
+    /// `Integration` (an App), `Team`, `RepositoryRole`, `OrganizationAdmin`, ...
+    pub actor_type: String,
+}
+
+#[derive(Deserialize)]
+struct RepoInfo {
+    default_branch: String,
+}
+
+#[derive(Deserialize)]
+struct FileContent {
+    content: Option<String>,
+}
+
+/// Who GitHub takes landq's credentials for.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Me {
+    /// The App's id or the user's.
+    pub id: u64,
+    /// The App's slug or the user's login.
+    pub name: String,
+    /// Whether it is a GitHub App.
+    pub app: bool,
+}
+
+impl GitHub {
+    /// Who GitHub takes these credentials for, with the id (an App's id is
+    /// what rulesets name as a bypass actor).
+    pub async fn me(&self) -> Result<Me, GitHubError> {
+        #[derive(Deserialize)]
+        struct Raw {
+            id: u64,
+            slug: Option<String>,
+            login: Option<String>,
+        }
+        let path = if self.is_app() { "/app" } else { "/user" };
+        let answer = self.retry.send(path, || self.root._get(path)).await?;
+        let raw: Raw = decode(path, expect_ok(path, answer)?)?;
+        Ok(Me {
+            id: raw.id,
+            name: raw.slug.or(raw.login).unwrap_or_default(),
+            app: self.is_app(),
+        })
+    }
+}
+
+impl Repo {
+    /// The repository's default branch.
+    pub async fn default_branch(&self) -> Result<String, GitHubError> {
+        let info: RepoInfo = self.get_json(&format!("/repos/{}", self.name)).await?;
+        Ok(info.default_branch)
+    }
+
+    /// The text of `path` on the default branch; `None` when there is no
+    /// such file.
+    pub async fn text_file(&self, path: &str) -> Result<Option<String>, GitHubError> {
+        let url = self.url(&format!("contents/{path}"));
+        let answer = self.get(&url).await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let file: FileContent = decode(&url, expect_ok(&url, answer)?)?;
+        let cleaned: String = file
+            .content
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(cleaned)
+            .map_err(|e| GitHubError::Decode {
+                what: url.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// The protection of `branch`; `None` when it is not protected.
+    pub async fn protection(&self, branch: &str) -> Result<Option<Protection>, GitHubError> {
+        let url = self.url(&format!("branches/{}/protection", encode(branch)));
+        let answer = self.get(&url).await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        decode(&url, expect_ok(&url, answer)?).map(Some)
+    }
+
+    /// Every active ruleset rule that applies to `branch`.
+    pub async fn branch_rules(&self, branch: &str) -> Result<Vec<BranchRule>, GitHubError> {
+        self.paged(&format!("rules/branches/{}", encode(branch)), usize::MAX)
+            .await
+    }
+
+    /// Ruleset `id`.
+    pub async fn ruleset(&self, id: u64) -> Result<Ruleset, GitHubError> {
+        self.get_json(&self.url(&format!("rulesets/{id}"))).await
+    }
+}
