@@ -28,6 +28,21 @@ struct Doc {
     body: String,
 }
 
+/// A document kept by name ([`Store::put_doc`]).
+#[derive(Debug, Serialize, Deserialize)]
+struct KeyedDoc {
+    kind: String,
+    key: String,
+    body: String,
+}
+
+/// A lease ([`Store::lease`]).
+#[derive(Debug, Serialize, Deserialize)]
+struct Lease {
+    holder: String,
+    until_ms: i64,
+}
+
 /// The Firestore store.
 pub struct FirestoreStore {
     db: FirestoreDb,
@@ -36,6 +51,13 @@ pub struct FirestoreStore {
     frozen: String,
     failures: String,
     repos: String,
+    docs: String,
+    leases: String,
+}
+
+/// A document id for any text (ids may not hold `/`).
+fn id_of(text: &str) -> String {
+    text.replace('%', "%25").replace('/', "%2F")
 }
 
 /// Which documents of a repository a query reads, by their time.
@@ -60,6 +82,8 @@ impl FirestoreStore {
             frozen: format!("{prefix}frozen"),
             failures: format!("{prefix}failures"),
             repos: format!("{prefix}repos"),
+            docs: format!("{prefix}docs"),
+            leases: format!("{prefix}leases"),
         })
     }
 
@@ -293,6 +317,117 @@ impl Store for FirestoreStore {
             .await
             .map_err(firestore_error)?;
         Ok(doc.map(|d| d.body))
+    }
+
+    async fn put_doc(&self, kind: &str, key: &str, body: &str) -> Result<(), StoreError> {
+        let doc = KeyedDoc {
+            kind: kind.to_owned(),
+            key: key.to_owned(),
+            body: body.to_owned(),
+        };
+        self.db
+            .fluent()
+            .update()
+            .in_col(&self.docs)
+            .document_id(id_of(&format!("{kind}/{key}")))
+            .object(&doc)
+            .execute::<KeyedDoc>()
+            .await
+            .map_err(firestore_error)?;
+        Ok(())
+    }
+
+    async fn doc(&self, kind: &str, key: &str) -> Result<Option<String>, StoreError> {
+        let doc: Option<KeyedDoc> = self
+            .db
+            .fluent()
+            .select()
+            .by_id_in(&self.docs)
+            .obj()
+            .one(id_of(&format!("{kind}/{key}")))
+            .await
+            .map_err(firestore_error)?;
+        Ok(doc.map(|d| d.body))
+    }
+
+    async fn docs(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let docs: Vec<KeyedDoc> = self
+            .db
+            .fluent()
+            .select()
+            .from(self.docs.as_str())
+            .filter(|q| q.for_all([q.field("kind").eq(kind)]))
+            .obj()
+            .query()
+            .await
+            .map_err(firestore_error)?;
+        let mut docs: Vec<(String, String)> = docs.into_iter().map(|d| (d.key, d.body)).collect();
+        docs.sort();
+        Ok(docs)
+    }
+
+    async fn lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let (id, collection, holder) = (id_of(name), self.leases.clone(), holder.to_owned());
+        self.db
+            .run_transaction(|db, transaction| {
+                let (id, collection, holder) = (id.clone(), collection.clone(), holder.clone());
+                Box::pin(async move {
+                    let held: Option<Lease> = db
+                        .fluent()
+                        .select()
+                        .by_id_in(&collection)
+                        .obj()
+                        .one(&id)
+                        .await?;
+                    let free = held
+                        .as_ref()
+                        .is_none_or(|l| l.until_ms <= now_ms || l.holder == holder);
+                    if free {
+                        db.fluent()
+                            .update()
+                            .in_col(&collection)
+                            .document_id(&id)
+                            .object(&Lease { holder, until_ms })
+                            .add_to_transaction(transaction)?;
+                    }
+                    Ok(free)
+                })
+            })
+            .await
+            .map_err(firestore_error)
+    }
+
+    async fn release(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        let (id, collection, holder) = (id_of(name), self.leases.clone(), holder.to_owned());
+        self.db
+            .run_transaction(|db, transaction| {
+                let (id, collection, holder) = (id.clone(), collection.clone(), holder.clone());
+                Box::pin(async move {
+                    let held: Option<Lease> = db
+                        .fluent()
+                        .select()
+                        .by_id_in(&collection)
+                        .obj()
+                        .one(&id)
+                        .await?;
+                    if held.is_some_and(|l| l.holder == holder) {
+                        db.fluent()
+                            .delete()
+                            .from(collection.as_str())
+                            .document_id(&id)
+                            .add_to_transaction(transaction)?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+            .map_err(firestore_error)
     }
 
     async fn check(&self) -> Result<(), StoreError> {

@@ -357,6 +357,26 @@ pub trait Store: Send + Sync + 'static {
     -> Result<(), StoreError>;
     /// Why the queue of `base` is frozen, if it is.
     async fn frozen(&self, repo: &str, base: &str) -> Result<Option<String>, StoreError>;
+    /// Keeps `body` as document `key` of `kind` (the latest audit report of
+    /// a repository, when a pull request was last announced), replacing
+    /// what was there.
+    async fn put_doc(&self, kind: &str, key: &str, body: &str) -> Result<(), StoreError>;
+    /// Document `key` of `kind`, if kept.
+    async fn doc(&self, kind: &str, key: &str) -> Result<Option<String>, StoreError>;
+    /// Every document of `kind`, as (key, body), by key.
+    async fn docs(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError>;
+    /// Takes lease `name` for `holder` until `until_ms`, if nobody holds it
+    /// at `now_ms` (or `holder` does: a renewal); whether it was taken.
+    /// Atomic across processes sharing the store.
+    async fn lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// Gives lease `name` back, if `holder` holds it.
+    async fn release(&self, name: &str, holder: &str) -> Result<(), StoreError>;
     /// Whether the store answers (for readiness probes).
     async fn check(&self) -> Result<(), StoreError>;
 }

@@ -40,6 +40,17 @@ CREATE INDEX IF NOT EXISTS failures_by_time ON failures (repo, at_ms);
 CREATE TABLE IF NOT EXISTS repos (
     repo TEXT PRIMARY KEY
 );
+CREATE TABLE IF NOT EXISTS docs (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    until_ms INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS frozen (
     repo TEXT NOT NULL,
     base TEXT NOT NULL,
@@ -277,6 +288,75 @@ impl Store for SqliteStore {
                     params![repo, base],
                 )?,
             };
+            Ok(())
+        })
+        .await
+    }
+
+    async fn put_doc(&self, kind: &str, key: &str, body: &str) -> Result<(), StoreError> {
+        let (kind, key, body) = (kind.to_owned(), key.to_owned(), body.to_owned());
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO docs (kind, key, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (kind, key) DO UPDATE SET body = ?3",
+                params![kind, key, body],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn doc(&self, kind: &str, key: &str) -> Result<Option<String>, StoreError> {
+        let (kind, key) = (kind.to_owned(), key.to_owned());
+        self.with(move |c| {
+            Ok(c.query_row(
+                "SELECT body FROM docs WHERE kind = ?1 AND key = ?2",
+                params![kind, key],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn docs(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let kind = kind.to_owned();
+        self.with(move |c| {
+            let mut statement =
+                c.prepare_cached("SELECT key, body FROM docs WHERE kind = ?1 ORDER BY key")?;
+            let rows = statement.query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        self.with(move |c| {
+            let changed = c.execute(
+                "INSERT INTO leases (name, holder, until_ms) VALUES (?1, ?2, ?4)
+                 ON CONFLICT (name) DO UPDATE SET holder = ?2, until_ms = ?4
+                 WHERE leases.until_ms <= ?3 OR leases.holder = ?2",
+                params![name, holder, now_ms, until_ms],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn release(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        self.with(move |c| {
+            c.execute(
+                "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
+                params![name, holder],
+            )?;
             Ok(())
         })
         .await

@@ -227,12 +227,108 @@ async fn suite(store: &dyn Store) {
     // Every repository with entries or lands.
     let repos = store.repos().await.unwrap();
     assert!(repos.contains(&"acme/app".to_owned()) && repos.contains(&"acme/other".to_owned()));
+
+    // Documents by kind and key, replaced in place.
+    store
+        .put_doc("audit", "acme/app", "{\"a\":1}")
+        .await
+        .unwrap();
+    store
+        .put_doc("audit", "acme/app", "{\"a\":2}")
+        .await
+        .unwrap();
+    store.put_doc("audit", "acme/api", "{}").await.unwrap();
+    store.put_doc("reminded", "acme/app#7", "5").await.unwrap();
+    assert_eq!(
+        store.docs("audit").await.unwrap(),
+        [
+            ("acme/api".to_owned(), "{}".to_owned()),
+            ("acme/app".to_owned(), "{\"a\":2}".to_owned())
+        ]
+    );
+    assert_eq!(
+        store
+            .doc("reminded", "acme/app#7")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("5")
+    );
+    assert_eq!(store.doc("reminded", "acme/app#8").await.unwrap(), None);
+
+    // A lease: one holder at a time until it expires; renewable by its
+    // holder; given back only by its holder.
+    assert!(
+        store
+            .lease("remind/acme/app", "a", 1_000, 2_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .lease("remind/acme/app", "b", 1_500, 2_500)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .lease("remind/acme/app", "a", 1_500, 3_000)
+            .await
+            .unwrap()
+    );
+    store.release("remind/acme/app", "b").await.unwrap();
+    assert!(
+        !store
+            .lease("remind/acme/app", "b", 2_999, 4_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .lease("remind/acme/app", "b", 3_000, 4_000)
+            .await
+            .unwrap()
+    );
+    store.release("remind/acme/app", "b").await.unwrap();
+    assert!(
+        store
+            .lease("remind/acme/app", "c", 3_100, 4_000)
+            .await
+            .unwrap()
+    );
+    // Many at once: exactly one wins.
+    let holders: Vec<String> = (0..8).map(|i| format!("h{i}")).collect();
+    let tries = holders.iter().map(|h| store.lease("race", h, 0, 10_000));
+    let won = futures::future::join_all(tries).await;
+    assert_eq!(won.into_iter().filter(|w| *w.as_ref().unwrap()).count(), 1);
 }
 
 #[tokio::test]
 async fn sqlite_store() {
     let dir = TempDir::new().unwrap();
     suite(&SqliteStore::open(dir.path()).unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_is_taken_once_across_processes_sharing_the_sqlite_file() {
+    let dir = TempDir::new().unwrap();
+    // Each open is its own connection, as each process has.
+    let stores: Vec<SqliteStore> = (0..3)
+        .map(|_| SqliteStore::open(dir.path()).unwrap())
+        .collect();
+    for round in 0..20_i64 {
+        let holders = ["p0", "p1", "p2"];
+        let tries = stores
+            .iter()
+            .zip(holders)
+            .map(|(s, h)| s.lease("remind", h, round * 100, round * 100 + 100));
+        let won = futures::future::join_all(tries).await;
+        assert_eq!(
+            won.into_iter().filter(|w| *w.as_ref().unwrap()).count(),
+            1,
+            "round {round}"
+        );
+    }
 }
 
 #[tokio::test]
