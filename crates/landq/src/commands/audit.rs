@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
-use landq_audit::Policy;
+use landq_org::audit::Policy;
 
 use crate::config::GitHubArgs;
 
@@ -50,16 +50,16 @@ pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             .me()
             .await
             .context("cannot ask GitHub who landq is")?;
-        let targets = landq_audit::targets(&github, &args.repos)
+        let targets = landq_org::audit::targets(&github, &args.repos)
             .await
             .map_err(|e| anyhow!(e))?;
-        anyhow::Ok(landq_audit::audit_all(&github, &me, targets, &policy).await)
+        anyhow::Ok(landq_org::audit::audit_all(&github, &me, targets, &policy).await)
     })?;
     match args.json {
         true => writeln!(out, "{}", serde_json::to_string_pretty(&audit)?)?,
-        false => write!(out, "{}", landq_audit::table(&audit))?,
+        false => write!(out, "{}", landq_org::audit::table(&audit))?,
     }
-    Ok(match landq_audit::all_compliant(&audit) {
+    Ok(match landq_org::audit::all_compliant(&audit) {
         true => ExitCode::SUCCESS,
         false => ExitCode::FAILURE,
     })

@@ -10,8 +10,6 @@
 //! A repository whose setup GitHub would not tell is not compliant: the
 //! audit says what it could not read and why, rather than guess.
 
-#![deny(missing_docs)]
-
 pub mod branch;
 pub mod ci;
 
@@ -23,7 +21,7 @@ use landq_github::{GitHub, GitHubError, Repo};
 use landq_policy::{Rules, SETTINGS_PATH, Settings};
 use serde::{Deserialize, Serialize};
 
-use crate::ci::{Ci, Step};
+use ci::{Ci, Step};
 
 /// Repositories audited at once.
 pub const CONCURRENCY: usize = 8;

@@ -6,7 +6,7 @@
 use landq_github::admin::Me;
 use landq_github::admin::{BranchRule, Protection, Ruleset};
 
-use crate::Finding;
+use crate::audit::Finding;
 
 /// The check landq reports on every pull request.
 pub const CHECK: &str = "landq";

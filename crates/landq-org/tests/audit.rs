@@ -2,7 +2,7 @@
 //! finding; each way a repository can bypass landq, or break it, is
 //! reported with its fix; malformed CI files are findings, never crashes.
 
-use landq_audit::{Policy, Status, audit_all};
+use landq_org::audit::{Policy, Status, audit_all};
 use landq_fake_github::hub::{App, Hub, TEST_KEY};
 use landq_github::retry::RetryPolicy;
 use landq_github::{Auth, GitHub};
@@ -48,7 +48,7 @@ fn compliant_files() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-async fn run(hub: &Hub, github: &GitHub, repos: &[&str], policy: &str) -> landq_audit::Audit {
+async fn run(hub: &Hub, github: &GitHub, repos: &[&str], policy: &str) -> landq_org::audit::Audit {
     let me = github.me().await.unwrap();
     assert_eq!(
         (me.id, me.name.as_str(), me.app),
@@ -62,7 +62,7 @@ async fn run(hub: &Hub, github: &GitHub, repos: &[&str], policy: &str) -> landq_
     audit_all(github, &me, repos, &Policy::parse(policy).unwrap()).await
 }
 
-fn checks(report: &landq_audit::Report) -> Vec<&str> {
+fn checks(report: &landq_org::audit::Report) -> Vec<&str> {
     report.findings.iter().map(|f| f.check.as_str()).collect()
 }
 
