@@ -126,6 +126,11 @@ struct Pull {
     events: Vec<(String, String, String, String)>,
     /// (reviewer, state, commit)
     reviews: Vec<(String, String, String)>,
+    /// When it was opened (RFC 3339).
+    created_at: String,
+    draft: bool,
+    /// Reviewers asked (logins; `org/slug` for teams).
+    requested: Vec<String>,
 }
 
 impl Hub {
@@ -259,9 +264,34 @@ impl Hub {
                 labels: Vec::new(),
                 events: Vec::new(),
                 reviews: Vec::new(),
+                created_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+                    .to_string(),
+                draft: false,
+                requested: Vec::new(),
             },
         );
         number
+    }
+
+    /// Makes pull request `pr` look opened `ago` before now.
+    pub fn opened_ago(&self, repo: &str, pr: u64, ago: std::time::Duration) {
+        let at = std::time::SystemTime::now() - ago;
+        self.world().repo(repo).pull(pr).created_at =
+            humantime::format_rfc3339_seconds(at).to_string();
+    }
+
+    /// Marks pull request `pr` a draft (or ready for review).
+    pub fn set_draft(&self, repo: &str, pr: u64, draft: bool) {
+        self.world().repo(repo).pull(pr).draft = draft;
+    }
+
+    /// Asks `reviewer` (a login, or `org/slug` for a team) to review `pr`.
+    pub fn request_review(&self, repo: &str, pr: u64, reviewer: &str) {
+        self.world()
+            .repo(repo)
+            .pull(pr)
+            .requested
+            .push(reviewer.into());
     }
 
     /// `user` reviews the current head with `state` (`APPROVED`,

@@ -219,3 +219,89 @@ impl Repo {
         self.get_json(&self.url(&format!("rulesets/{id}"))).await
     }
 }
+
+/// An open pull request as the list shows it (for reminders).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct OpenPull {
+    /// Its number.
+    pub number: u64,
+    /// Its title.
+    pub title: String,
+    /// Whether it is a draft.
+    #[serde(default)]
+    pub draft: bool,
+    /// When it was opened (RFC 3339).
+    pub created_at: String,
+    /// Its page.
+    pub html_url: String,
+    /// Its author.
+    pub user: Login,
+    /// Reviewers asked.
+    #[serde(default)]
+    pub requested_reviewers: Vec<Login>,
+    /// Teams asked.
+    #[serde(default)]
+    pub requested_teams: Vec<Slug>,
+}
+
+/// `{"login": ...}`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Login {
+    /// The login.
+    pub login: String,
+}
+
+/// `{"slug": ...}`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Slug {
+    /// The slug.
+    pub slug: String,
+}
+
+/// A review as listed (only whether there is one matters here).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Reviewed {
+    /// Who reviewed.
+    pub user: Option<Login>,
+    /// `APPROVED`, `COMMENTED`, ...
+    pub state: String,
+}
+
+/// Pull requests listed a page.
+pub const PULLS_PAGE: usize = 100;
+
+impl Repo {
+    /// Page `page` (from 1) of the open pull requests, newest first, with
+    /// `etag` of what the caller holds: GitHub's 304 costs no rate limit.
+    pub async fn open_pulls(
+        &self,
+        page: usize,
+        etag: Option<&str>,
+    ) -> Result<crate::Conditional<Vec<OpenPull>>, GitHubError> {
+        let path = self.url(&format!(
+            "pulls?state=open&per_page={PULLS_PAGE}&page={page}"
+        ));
+        crate::users::conditional(&self.octo, &self.retry, &path, etag)
+            .await?
+            .ok_or_else(|| GitHubError::Status {
+                status: 404,
+                what: path,
+                message: "Not Found".into(),
+            })
+    }
+
+    /// The first reviews of pull request `number` (enough to tell whether
+    /// anyone reviewed it), conditionally.
+    pub async fn first_reviews(
+        &self,
+        number: u64,
+        etag: Option<&str>,
+    ) -> Result<crate::Conditional<Vec<Reviewed>>, GitHubError> {
+        let path = self.url(&format!("pulls/{number}/reviews?per_page=10"));
+        Ok(
+            crate::users::conditional(&self.octo, &self.retry, &path, etag)
+                .await?
+                .unwrap_or(crate::Conditional::Fresh(Vec::new(), None)),
+        )
+    }
+}

@@ -112,6 +112,11 @@ impl Repo {
         &self.name
     }
 
+    /// The web page of pull request `number`.
+    pub fn pull_page(&self, number: u64) -> String {
+        format!("{}/{}/pull/{number}", self.web, self.name)
+    }
+
     /// The web page of commit `sha`, with its checks.
     pub fn commit_page(&self, sha: &str) -> String {
         format!("{}/{}/commit/{sha}", self.web, self.name)

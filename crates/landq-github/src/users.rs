@@ -47,29 +47,37 @@ impl GitHub {
             return Ok(None);
         }
         let octo = self.octo_for(installation, login)?;
-        let path = format!("/users/{login}");
-        let mut headers = HeaderMap::new();
-        if let Some(value) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
-            headers.insert(IF_NONE_MATCH, value);
-        }
-        let answer = self
-            .retry
-            .send(&path, || {
-                octo._get_with_headers(path.as_str(), Some(headers.clone()))
-            })
-            .await?;
-        match answer.status {
-            StatusCode::NOT_MODIFIED => Ok(Some(Conditional::NotModified)),
-            StatusCode::NOT_FOUND => Ok(None),
-            _ => {
-                let etag = answer
-                    .headers
-                    .get(ETAG)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
-                let profile = decode(&path, expect_ok(&path, answer)?)?;
-                Ok(Some(Conditional::Fresh(profile, etag)))
-            }
+        conditional(&octo, &self.retry, &format!("/users/{login}"), etag).await
+    }
+}
+
+/// `GET path` carrying `etag` in `If-None-Match`: the value and its ETag,
+/// [`Conditional::NotModified`] on GitHub's 304 (which costs no rate
+/// limit), `None` on 404.
+pub(crate) async fn conditional<T: serde::de::DeserializeOwned>(
+    octo: &octocrab::Octocrab,
+    retry: &crate::retry::RetryPolicy,
+    path: &str,
+    etag: Option<&str>,
+) -> Result<Option<Conditional<T>>, GitHubError> {
+    let mut headers = HeaderMap::new();
+    if let Some(value) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
+        headers.insert(IF_NONE_MATCH, value);
+    }
+    let answer = retry
+        .send(path, || octo._get_with_headers(path, Some(headers.clone())))
+        .await?;
+    match answer.status {
+        StatusCode::NOT_MODIFIED => Ok(Some(Conditional::NotModified)),
+        StatusCode::NOT_FOUND => Ok(None),
+        _ => {
+            let etag = answer
+                .headers
+                .get(ETAG)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let value = decode(path, expect_ok(path, answer)?)?;
+            Ok(Some(Conditional::Fresh(value, etag)))
         }
     }
 }

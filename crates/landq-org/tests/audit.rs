@@ -2,10 +2,10 @@
 //! finding; each way a repository can bypass landq, or break it, is
 //! reported with its fix; malformed CI files are findings, never crashes.
 
-use landq_org::audit::{Policy, Status, audit_all};
 use landq_fake_github::hub::{App, Hub, TEST_KEY};
 use landq_github::retry::RetryPolicy;
 use landq_github::{Auth, GitHub};
+use landq_org::audit::{Policy, Status, audit_all};
 use serde_json::json;
 
 const INSTALLATION: u64 = 7;

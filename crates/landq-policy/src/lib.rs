@@ -36,4 +36,4 @@ pub use facts::{
 };
 pub use message::CommitMessage;
 pub use rules::{Owner, RULES_PATH, Rule, RuleError, RuleErrorKind, Rules, RulesErrors};
-pub use settings::{LandMode, SETTINGS_PATH, Settings, SettingsError};
+pub use settings::{LandMode, Remind, SETTINGS_PATH, Settings, SettingsError};

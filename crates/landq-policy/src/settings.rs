@@ -55,6 +55,36 @@ pub struct Settings {
     pub stack_retries: u32,
     /// How a tested pull request reaches the base branch. Default: `merge`.
     pub land_mode: LandMode,
+    /// Reminders of stale pull requests on Slack (`[remind]`). Default:
+    /// none.
+    pub remind: Option<Remind>,
+}
+
+/// Reminders of stale pull requests (`[remind]`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Remind {
+    /// How old a pull request nobody reviewed (or a labelled one waiting
+    /// for an owner) must be to be announced. Default: 2d.
+    #[serde(deserialize_with = "duration")]
+    pub after: Duration,
+    /// How long before the same pull request is announced again. Default:
+    /// 1d.
+    #[serde(deserialize_with = "duration")]
+    pub every: Duration,
+    /// The Slack channel (with a bot token; an incoming webhook posts to
+    /// its own).
+    pub channel: Option<String>,
+}
+
+impl Default for Remind {
+    fn default() -> Self {
+        Remind {
+            after: Duration::from_secs(2 * 86_400),
+            every: Duration::from_secs(86_400),
+            channel: None,
+        }
+    }
 }
 
 /// How a tested pull request reaches the base branch.
@@ -99,6 +129,7 @@ impl Default for Settings {
             stack_timeout: Duration::from_secs(2 * 60 * 60),
             stack_retries: 0,
             land_mode: LandMode::Merge,
+            remind: None,
         }
     }
 }
@@ -145,6 +176,12 @@ impl Settings {
             return Err(SettingsError {
                 line: line_of(text, "stack_"),
                 message: "stack timeouts must be longer than zero".into(),
+            });
+        }
+        if settings.remind.as_ref().is_some_and(|r| r.every.is_zero()) {
+            return Err(SettingsError {
+                line: line_of(text, "every"),
+                message: "`every` under [remind] must be longer than zero".into(),
             });
         }
         if !is_github_file(&settings.rules) {
@@ -200,6 +237,23 @@ mod tests {
         assert_eq!(settings.required_checks, vec!["ci / test".to_owned()]);
         assert_eq!(settings.stack_checks, vec!["ci / test".to_owned()]);
         assert_eq!(settings.stack_depth, 4);
+    }
+
+    #[test]
+    fn reminders_are_off_unless_asked_for_with_defaults_for_what_is_unset() {
+        assert_eq!(Settings::default().remind, None);
+        let settings = Settings::parse("[remind]\nafter = \"3d\"\nchannel = \"#eng\"\n").unwrap();
+        let remind = settings.remind.unwrap();
+        assert_eq!(remind.after, Duration::from_secs(3 * 86_400));
+        assert_eq!(remind.every, Duration::from_secs(86_400));
+        assert_eq!(remind.channel.as_deref(), Some("#eng"));
+        let err = Settings::parse("[remind]\nevery = \"0s\"\n").unwrap_err();
+        assert_eq!(
+            (err.line, err.message.as_str()),
+            (2, "`every` under [remind] must be longer than zero")
+        );
+        let err = Settings::parse("[remind]\nchanel = \"#eng\"\n").unwrap_err();
+        assert_eq!(err.line, 2);
     }
 
     #[test]

@@ -322,6 +322,21 @@ impl Repo {
         let number = |n: &str| n.parse::<u64>().ok();
         let body = call.body;
         match (call.method, rest) {
+            ("GET", ["pulls"]) => {
+                // Open ones by default; newest first, as GitHub sorts.
+                let state = call.query.get("state").map_or("open", String::as_str);
+                let mut numbers: Vec<u64> = self
+                    .pulls
+                    .iter()
+                    .filter(|(_, p)| state == "all" || p.open == (state == "open"))
+                    .map(|(n, _)| *n)
+                    .collect();
+                numbers.sort_by(|a, b| {
+                    let at = |n: &u64| self.pulls[n].created_at.clone();
+                    at(b).cmp(&at(a)).then(b.cmp(a))
+                });
+                call.page(numbers.iter().map(|n| self.pull_json(full, *n)).collect())
+            }
             ("GET", ["pulls", n]) => match number(n).filter(|n| self.pulls.contains_key(n)) {
                 Some(n) => (StatusCode::OK, self.pull_json(full, n)),
                 None => not_found(),
@@ -630,7 +645,11 @@ impl Repo {
             "body": pull.body,
             "state": if pull.open { "open" } else { "closed" },
             "merged": merged,
-            "draft": false,
+            "draft": pull.draft,
+            "created_at": pull.created_at,
+            "html_url": format!("https://github.com/{full}/pull/{number}"),
+            "requested_reviewers": pull.requested.iter().filter(|r| !r.contains('/')).map(|r| json!({"login": r})).collect::<Vec<_>>(),
+            "requested_teams": pull.requested.iter().filter_map(|r| r.split_once('/')).map(|(_, slug)| json!({"slug": slug})).collect::<Vec<_>>(),
             "mergeable": if pull.open { Some(self.merged(number).is_some()) } else { None },
             "labels": pull.labels.iter().map(|l| json!({"name": l})).collect::<Vec<_>>(),
             "changed_files": self.files(number).len(),
