@@ -125,7 +125,7 @@ async fn audit_says_what_it_needs_and_costs_a_handful_of_requests_per_repository
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
-        "landq: error: with a token, name the repositories to audit: --repos owner/name,…\n"
+        "landq: error: with a token, name the repositories: --repos owner/name,… (or LANDQ_REPOS)\n"
     );
     std::fs::write(dir.path().join("bad.toml"), "[[required_steps]]\njob = 1\n").unwrap();
     let out = landq(

@@ -194,16 +194,20 @@ pub struct LandsPage {
 )]
 struct ApiDoc;
 
-/// The API's routes, `/api/openapi.json` and `/api/docs`.
-pub fn router(dashboard: Arc<Dashboard>) -> Router {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// Every documented route.
+fn documented() -> OpenApiRouter<Arc<Dashboard>> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(repos))
         .routes(routes!(queue))
         .routes(routes!(lands))
         .routes(routes!(stats))
         .routes(routes!(crate::authors::author))
-        .with_state(dashboard)
-        .split_for_parts();
+        .routes(routes!(audit))
+}
+
+/// The API's routes, `/api/openapi.json` and `/api/docs`.
+pub fn router(dashboard: Arc<Dashboard>) -> Router {
+    let (router, doc) = documented().with_state(dashboard).split_for_parts();
     let json = doc.clone();
     router
         .route(
@@ -215,14 +219,7 @@ pub fn router(dashboard: Arc<Dashboard>) -> Router {
 
 /// The OpenAPI document, as served.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    OpenApiRouter::<Arc<Dashboard>>::with_openapi(ApiDoc::openapi())
-        .routes(routes!(repos))
-        .routes(routes!(queue))
-        .routes(routes!(lands))
-        .routes(routes!(stats))
-        .routes(routes!(crate::authors::author))
-        .split_for_parts()
-        .1
+    documented().split_for_parts().1
 }
 
 /// The repositories landq guards, with their queue length and last land.
@@ -405,4 +402,31 @@ async fn stats(
         query::optional(params.get("window"), "window", query::window)?.unwrap_or(7 * 86_400_000);
     let repo = dashboard.shown(&viewer, &owner, &name).await?;
     Ok(Json(dashboard.stats(&repo, window).await?.as_ref().clone()))
+}
+
+/// The latest compliance audit of each repository the viewer may see (the
+/// worker's `--audit-interval` job keeps them): status, findings with their
+/// fixes, and per CI job the required steps it does not run.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    responses(
+        (status = 200, body = std::collections::BTreeMap<String, landq_org::audit::Report>),
+        (status = 500, body = ApiError)
+    )
+)]
+async fn audit(
+    State(dashboard): State<Arc<Dashboard>>,
+    Extension(viewer): Extension<Viewer>,
+) -> Result<Json<std::collections::BTreeMap<String, landq_org::audit::Report>>, Failure> {
+    let kept = dashboard.store.docs(landq_org::jobs::AUDIT).await?;
+    let repos = kept.iter().map(|(repo, _)| repo.clone()).collect();
+    let shown = dashboard.readable(&viewer, repos).await?;
+    let mut reports = std::collections::BTreeMap::new();
+    for (repo, body) in kept {
+        if shown.contains(&repo) {
+            reports.insert(repo, serde_json::from_str(&body).map_err(StoreError::from)?);
+        }
+    }
+    Ok(Json(reports))
 }

@@ -158,11 +158,13 @@ async fn every_route_is_in_the_openapi_document_and_the_docs_are_served() {
         "/api/v1/repos/{owner}/{repo}/lands",
         "/api/v1/repos/{owner}/{repo}/stats",
         "/api/v1/authors/{login}",
+        "/api/v1/audit",
     ] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
     }
     assert!(doc["components"]["schemas"]["LandRecord"].is_object());
-    assert_eq!(landq_api::api::openapi().paths.paths.len(), 5);
+    assert_eq!(landq_api::api::openapi().paths.paths.len(), 6);
+    assert!(doc["components"]["schemas"]["Report"].is_object());
     let (status, docs) = get(&router, "/api/docs").await;
     assert_eq!(status, StatusCode::OK);
     assert!(

@@ -53,6 +53,14 @@ async fn site() -> Site {
         None,
     );
     let (dir, dashboard) = common::dashboard(Access::SignIn(sign_in)).await;
+    for repo in [REPO, "acme/quiet"] {
+        let report = r#"{"status":"compliant","findings":[],"jobs":{}}"#;
+        dashboard
+            .store
+            .put_doc("audit", repo, report)
+            .await
+            .unwrap();
+    }
     let router = landq_api::router(Arc::new(dashboard.with_github(Arc::new(github))));
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     Site {
@@ -155,6 +163,13 @@ async fn a_person_signs_in_with_github_and_sees_only_what_they_can_read() {
     let repos: Value = serde_json::from_str(&repos).unwrap();
     assert_eq!(repos.as_array().unwrap().len(), 1, "{repos}");
     assert_eq!(repos[0]["repo"], "acme/quiet");
+    let (_, _, audit) = visit(&bob, &format!("{}/api/v1/audit", site.url)).await;
+    let audit: Value = serde_json::from_str(&audit).unwrap();
+    let audited: Vec<&String> = audit.as_object().unwrap().keys().collect();
+    assert_eq!(audited, ["acme/quiet"]);
+    let (_, _, audit) = visit(&alice, &format!("{}/api/v1/audit", site.url)).await;
+    let audit: Value = serde_json::from_str(&audit).unwrap();
+    assert_eq!(audit[REPO]["status"], "compliant");
 
     // Signed out, the session is gone.
     let (status, to, _) = visit(&bob, &format!("{}/auth/logout", site.url)).await;

@@ -144,41 +144,6 @@ impl Report {
 /// The audit of every repository: `owner/name` → its report.
 pub type Audit = BTreeMap<String, Report>;
 
-/// The repositories to audit, each with the installation it is reached
-/// through: for an App, every repository of every installation (only those
-/// in `only`, when given: one the App is not installed on is an error);
-/// for a token, `only`, which must then name them.
-pub async fn targets(
-    github: &GitHub,
-    only: &[String],
-) -> Result<Vec<(Option<u64>, String)>, String> {
-    if !github.is_app() {
-        if only.is_empty() {
-            return Err(
-                "with a token, name the repositories to audit: --repos owner/name,…".into(),
-            );
-        }
-        return Ok(only.iter().map(|r| (None, r.clone())).collect());
-    }
-    let mut all = Vec::new();
-    let installations = github.installations().await.map_err(|e| e.to_string())?;
-    for installation in installations {
-        let repos = github
-            .installation_repos(installation)
-            .await
-            .map_err(|e| e.to_string())?;
-        all.extend(repos.into_iter().map(|r| (Some(installation), r)));
-    }
-    if only.is_empty() {
-        return Ok(all);
-    }
-    if let Some(missing) = only.iter().find(|r| !all.iter().any(|(_, a)| a == *r)) {
-        return Err(format!("the GitHub App is not installed on `{missing}`"));
-    }
-    all.retain(|(_, r)| only.contains(r));
-    Ok(all)
-}
-
 /// Whether every repository of `audit` is compliant.
 pub fn all_compliant(audit: &Audit) -> bool {
     audit.values().all(|r| r.status == Status::Compliant)

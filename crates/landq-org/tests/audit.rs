@@ -252,3 +252,63 @@ fn a_policy_step_needs_exactly_one_of_run_and_uses() {
     let err = Policy::parse("[[required_steps]]\njob = \"t\"\nrn = \"x\"\n").unwrap_err();
     assert!(err.contains("unknown field `rn`"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_keeps_each_report_and_tells_slack_only_of_changes() {
+    use landq_org::jobs::Org;
+    use std::sync::Arc;
+    let (hub, github) = app_hub().await;
+    hub.create_repo("acme/good", Some(INSTALLATION), &compliant_files());
+    hub.protect("acme/good", "main", only_landq());
+    hub.create_repo("acme/open", Some(INSTALLATION), &compliant_files());
+    let slack = landq_fake_github::Stub::default();
+    let post = "POST /chat.postMessage";
+    slack.on_with(
+        post,
+        200,
+        vec![("content-type", "application/json".into())],
+        json!({"ok": true, "channel": "C1", "ts": "1.1", "message": {"ts": "1.1", "text": "x"}}),
+    );
+    let slack_url = slack.start().await;
+    let dir = tempfile::TempDir::new().unwrap();
+    let org = Org {
+        github: Arc::new(github),
+        store: Arc::new(landq_store::sqlite::SqliteStore::open(dir.path()).unwrap()),
+        slack: Some(Arc::new(
+            landq_org::slack::Slack::bot("xoxb-t", Some(&slack_url)).unwrap(),
+        )),
+        repos: Vec::new(),
+    };
+    let policy = Policy::default();
+    let texts = || -> Vec<String> {
+        slack
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, _, body)| body["text"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let audit = org.audit(&policy, Some("#security")).await.unwrap();
+    assert_eq!(audit.len(), 2, "every repository of the installation");
+    assert_eq!(
+        texts(),
+        [
+            "*landq audit*\n• acme/good is compliant\n• acme/open is not compliant: `main`: anyone \
+          with write access can push or merge, bypassing landq (and 1 more)"
+        ]
+    );
+    assert_eq!(slack.body_of(post)["channel"], "#security");
+    assert_eq!(
+        org.kept("acme/open").await.unwrap().unwrap().status,
+        Status::NotCompliant
+    );
+
+    org.audit(&policy, Some("#security")).await.unwrap();
+    assert_eq!(texts().len(), 1, "nothing changed, nothing said");
+
+    hub.protect("acme/open", "main", only_landq());
+    org.audit(&policy, Some("#security")).await.unwrap();
+    assert_eq!(texts()[1], "*landq audit*\n• acme/open is compliant again");
+}

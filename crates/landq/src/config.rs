@@ -225,6 +225,137 @@ impl DashboardArgs {
     }
 }
 
+/// Slack, for reminders and audit changes: a bot token or an incoming
+/// webhook, both read only from the environment (or Secret Manager).
+#[derive(Debug, clap::Args)]
+pub struct SlackArgs {
+    /// Slack's Web API (`https://slack.com/api` unless set; tests point it
+    /// at a fake).
+    #[arg(long, env = "LANDQ_SLACK_API_URL")]
+    pub slack_api_url: Option<String>,
+}
+
+impl SlackArgs {
+    /// Slack, if configured; an error names what is wrong (never the
+    /// secret).
+    pub fn slack(&self) -> anyhow::Result<Option<landq_org::slack::Slack>> {
+        let token = secret_value("LANDQ_SLACK_TOKEN", "LANDQ_SLACK_TOKEN_VERSION")?;
+        let hook = secret_value("LANDQ_SLACK_WEBHOOK_URL", "LANDQ_SLACK_WEBHOOK_URL_VERSION")?;
+        Ok(match (token, hook) {
+            (Some(_), Some(_)) => {
+                bail!("both LANDQ_SLACK_TOKEN and LANDQ_SLACK_WEBHOOK_URL are set: keep one")
+            }
+            (Some(token), None) => Some(landq_org::slack::Slack::bot(
+                &token,
+                self.slack_api_url.as_deref(),
+            )?),
+            (None, Some(hook)) => Some(landq_org::slack::Slack::webhook(&hook)?),
+            (None, None) => None,
+        })
+    }
+}
+
+/// The organisation tools inside the worker: the audit and the reminders on
+/// an interval (both off unless set).
+#[derive(Debug, clap::Args)]
+pub struct OrgArgs {
+    /// Audit every repository this often (`1d`, `12h`); off unless set.
+    #[arg(long, env = "LANDQ_AUDIT_INTERVAL", value_parser = humantime::parse_duration)]
+    pub audit_interval: Option<std::time::Duration>,
+    /// The organisation's policy for the audit (`landq-audit.toml`).
+    #[arg(long, env = "LANDQ_AUDIT_POLICY", value_name = "FILE")]
+    pub audit_policy: Option<PathBuf>,
+    /// The Slack channel told when a repository's audit status changes
+    /// (with a bot token; a webhook posts to its own).
+    #[arg(long, env = "LANDQ_AUDIT_CHANNEL")]
+    pub audit_channel: Option<String>,
+    /// Run the reminders this often (`1h`); off unless set.
+    #[arg(long, env = "LANDQ_REMIND_INTERVAL", value_parser = humantime::parse_duration)]
+    pub remind_interval: Option<std::time::Duration>,
+    #[command(flatten)]
+    pub slack: SlackArgs,
+}
+
+/// The organisation jobs, configured (files and secrets read at start-up).
+pub struct OrgJobs {
+    audit: Option<(Duration, landq_org::audit::Policy, Option<String>)>,
+    remind: Option<Duration>,
+    slack: Option<Arc<landq_org::slack::Slack>>,
+}
+
+impl OrgArgs {
+    /// Reads the policy and Slack's secrets; an error names what is wrong.
+    pub fn prepare(&self) -> anyhow::Result<OrgJobs> {
+        let slack = self.slack.slack()?.map(Arc::new);
+        if self.remind_interval.is_some() && slack.is_none() {
+            bail!(
+                "--remind-interval needs Slack: set LANDQ_SLACK_TOKEN or LANDQ_SLACK_WEBHOOK_URL"
+            );
+        }
+        let audit = match self.audit_interval {
+            Some(every) => Some((
+                every,
+                crate::commands::audit::policy(self.audit_policy.as_ref())?,
+                self.audit_channel.clone(),
+            )),
+            None => None,
+        };
+        Ok(OrgJobs {
+            audit,
+            remind: self.remind_interval,
+            slack,
+        })
+    }
+}
+
+impl OrgJobs {
+    /// Starts the configured jobs until `stop` turns true.
+    pub fn spawn(
+        self,
+        github: Arc<landq_github::GitHub>,
+        store: Arc<dyn landq_store::Store>,
+        repos: Vec<String>,
+        stop: &tokio::sync::watch::Receiver<bool>,
+    ) {
+        let org = Arc::new(landq_org::jobs::Org {
+            github,
+            store,
+            slack: self.slack,
+            repos,
+        });
+        if let Some((every, policy, channel)) = self.audit {
+            let (org, stop) = (org.clone(), stop.clone());
+            tokio::spawn(landq_org::jobs::every(every, stop, move || {
+                let (org, policy, channel) = (org.clone(), policy.clone(), channel.clone());
+                async move {
+                    match org.audit(&policy, channel.as_deref()).await {
+                        Ok(audit) => tracing::info!(
+                            repositories = audit.len(),
+                            compliant = audit
+                                .values()
+                                .filter(|r| r.status == landq_org::audit::Status::Compliant)
+                                .count(),
+                            "audit done"
+                        ),
+                        Err(err) => tracing::warn!(error = %err, "audit failed"),
+                    }
+                }
+            }));
+        }
+        if let Some(every) = self.remind {
+            let holder = crate::commands::remind::holder("worker");
+            tokio::spawn(landq_org::jobs::every(every, stop.clone(), move || {
+                let (org, holder) = (org.clone(), holder.clone());
+                async move {
+                    if let Err(err) = org.remind(&holder).await {
+                        tracing::warn!(error = %err, "reminders failed");
+                    }
+                }
+            }));
+        }
+    }
+}
+
 /// Which GitHub: its REST API, for the client and for `/meta`.
 #[derive(Debug, clap::Args)]
 pub struct GitHubApi {
@@ -349,6 +480,8 @@ Read only from the environment (secrets are never flags and never logged):
   LANDQ_GITHUB_APP_KEY          the GitHub App's private key, PEM (or --github-app-key-file)
   LANDQ_WEBHOOK_SECRET_VERSION  Secret Manager versions (projects/P/secrets/S/versions/V)
   LANDQ_OAUTH_CLIENT_SECRET     the App's OAuth client secret, for sign-in to the dashboard
+  LANDQ_SLACK_TOKEN             a Slack bot token (xoxb-…), for reminders and audit changes
+  LANDQ_SLACK_WEBHOOK_URL       or a Slack incoming-webhook URL
   LANDQ_GITHUB_APP_KEY_VERSION    read at start-up instead of the two above
   LANDQ_OAUTH_CLIENT_SECRET_VERSION
   LANDQ_LOG                     log filter (default `info`); JSON lines when stderr is not a terminal";

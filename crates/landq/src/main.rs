@@ -37,6 +37,7 @@ enum Command {
     Stats(commands::lands::StatsArgs),
     Firewall(commands::firewall::Args),
     Audit(commands::audit::Args),
+    Remind(commands::remind::Args),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +56,7 @@ fn main() -> ExitCode {
         Command::Stats(args) => commands::lands::stats(&args, &mut stdout.lock()),
         Command::Firewall(args) => commands::firewall::run(&args),
         Command::Audit(args) => commands::audit::run(&args, &mut stdout.lock()),
+        Command::Remind(args) => commands::remind::run(&args, &mut stdout.lock()),
     };
     match outcome {
         Ok(code) => code,

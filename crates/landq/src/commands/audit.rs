@@ -50,7 +50,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             .me()
             .await
             .context("cannot ask GitHub who landq is")?;
-        let targets = landq_org::audit::targets(&github, &args.repos)
+        let targets = landq_org::targets(&github, &args.repos)
             .await
             .map_err(|e| anyhow!(e))?;
         anyhow::Ok(landq_org::audit::audit_all(&github, &me, targets, &policy).await)

@@ -8,6 +8,7 @@ pub mod firewall;
 pub mod lands;
 pub mod owners;
 pub mod queue;
+pub mod remind;
 pub mod serve;
 pub mod webhook;
 pub mod worker;

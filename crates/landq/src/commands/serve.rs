@@ -7,7 +7,8 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::config::{
-    BusArgs, DashboardArgs, GitHubArgs, ListenArgs, SecretArgs, SourceArgs, StoreArgs, WorkerArgs,
+    BusArgs, DashboardArgs, GitHubArgs, ListenArgs, OrgArgs, SecretArgs, SourceArgs, StoreArgs,
+    WorkerArgs,
 };
 use crate::telemetry;
 
@@ -21,6 +22,8 @@ pub struct Args {
     listen: ListenArgs,
     #[command(flatten)]
     dashboard: DashboardArgs,
+    #[command(flatten)]
+    org: OrgArgs,
     #[command(flatten)]
     secret: SecretArgs,
     #[command(flatten)]
@@ -60,6 +63,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let address = args.listen.address(3000)?;
     let auth = args.github.auth()?;
     let sign_in = args.dashboard.sign_in()?;
+    let org = args.org.prepare()?;
     tokio::runtime::Runtime::new()?.block_on(async {
         // octocrab needs a runtime; nothing is opened before this validates.
         telemetry::init();
@@ -78,6 +82,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         );
         let dashboard = dashboard(&store, &github, &args.worker.config().repos, local, sign_in);
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        org.spawn(github.clone(), store.clone(), args.worker.config().repos, &stopped);
         let mut registry = prometheus_client::registry::Registry::default();
         let worker = landq_worker::Worker::new(
             github,

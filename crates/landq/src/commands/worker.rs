@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::config::{BusArgs, DashboardArgs, GitHubArgs, ListenArgs, StoreArgs, WorkerArgs};
+use crate::config::{
+    BusArgs, DashboardArgs, GitHubArgs, ListenArgs, OrgArgs, StoreArgs, WorkerArgs,
+};
 use crate::telemetry;
 
 /// Consume events from the bus, decide, and land pull requests.
@@ -19,6 +21,8 @@ pub struct Args {
     #[command(flatten)]
     dashboard: DashboardArgs,
     #[command(flatten)]
+    org: OrgArgs,
+    #[command(flatten)]
     github: GitHubArgs,
     #[command(flatten)]
     store: StoreArgs,
@@ -30,6 +34,7 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let auth = args.github.auth()?;
     let sign_in = args.dashboard.sign_in()?;
+    let org = args.org.prepare()?;
     tokio::runtime::Runtime::new()?.block_on(async {
         // octocrab needs a runtime; nothing is opened before this validates.
         telemetry::init();
@@ -38,6 +43,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let store = args.store.open(&args.bus.data_dir).await?;
         tracing::info!(bus = %args.bus.describe(), consumers = args.worker.consumers, "landq worker started");
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        org.spawn(github.clone(), store.clone(), args.worker.config().repos, &stopped);
         tokio::spawn(async move {
             telemetry::shutdown_signal().await;
             let _ = stop.send(true);
