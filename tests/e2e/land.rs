@@ -15,7 +15,7 @@ use tempfile::TempDir;
 use crate::webhook::Webhook;
 
 pub(crate) const REPO: &str = "acme/app";
-const TOKEN: &str = "test-token";
+pub(crate) const TOKEN: &str = "test-token";
 pub(crate) const LABEL: &str = "land requested";
 const RULES: &str = "* @acme/eng\n/billing/ @carol\n/.github/ @sec-lead\n";
 

@@ -5,6 +5,7 @@ mod cli;
 mod deploy;
 mod git;
 mod land;
+mod org;
 mod queue;
 mod readme;
 mod serve;
