@@ -81,6 +81,7 @@ resource "google_app_engine_flexible_app_version" "worker" {
     google_project_iam_member.worker_firestore,
     google_secret_manager_secret_iam_member.worker_reads_app_key,
     google_secret_manager_secret_iam_member.worker_reads_oauth_secret,
+    google_secret_manager_secret_iam_member.worker_reads_slack_token,
   ]
 }
 

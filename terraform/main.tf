@@ -37,6 +37,12 @@ locals {
     LANDQ_OAUTH_CLIENT_ID             = var.oauth_client_id
     LANDQ_OAUTH_CLIENT_SECRET_VERSION = "${google_secret_manager_secret.oauth_client_secret.id}/versions/latest"
     LANDQ_PUBLIC_URL                  = local.dashboard_url
+    # The organisation jobs (off while their intervals are empty); Slack's
+    # token is read only when one runs.
+    LANDQ_AUDIT_INTERVAL      = var.audit_interval
+    LANDQ_AUDIT_CHANNEL       = var.audit_channel
+    LANDQ_REMIND_INTERVAL     = var.remind_interval
+    LANDQ_SLACK_TOKEN_VERSION = "${google_secret_manager_secret.slack_token.id}/versions/latest"
   })
 
   # The worker service serves the dashboard.

@@ -24,6 +24,14 @@ resource "google_secret_manager_secret" "oauth_client_secret" {
   depends_on = [google_project_service.apis]
 }
 
+resource "google_secret_manager_secret" "slack_token" {
+  secret_id = "landq-slack-token"
+  replication {
+    auto {}
+  }
+  depends_on = [google_project_service.apis]
+}
+
 # Each secret is readable by the one service that needs it.
 resource "google_secret_manager_secret_iam_member" "webhook_reads_secret" {
   secret_id = google_secret_manager_secret.webhook_secret.id
@@ -39,6 +47,12 @@ resource "google_secret_manager_secret_iam_member" "worker_reads_app_key" {
 
 resource "google_secret_manager_secret_iam_member" "worker_reads_oauth_secret" {
   secret_id = google_secret_manager_secret.oauth_client_secret.id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.worker.member
+}
+
+resource "google_secret_manager_secret_iam_member" "worker_reads_slack_token" {
+  secret_id = google_secret_manager_secret.slack_token.id
   role      = "roles/secretmanager.secretAccessor"
   member    = google_service_account.worker.member
 }

@@ -77,3 +77,21 @@ variable "oauth_client_id" {
   type        = string
   default     = ""
 }
+
+variable "audit_interval" {
+  description = "How often the worker audits every repository of the installation (e.g. \"1d\"): protections, rules, settings; reports at /api/v1/audit, status changes to Slack. Empty (the default): off."
+  type        = string
+  default     = ""
+}
+
+variable "audit_channel" {
+  description = "The Slack channel told when a repository's audit status changes (with a bot token in the landq-slack-token secret)."
+  type        = string
+  default     = ""
+}
+
+variable "remind_interval" {
+  description = "How often the worker announces stale pull requests on Slack (e.g. \"1h\"; each repository's [remind] in .github/landq.toml says what and where). Needs a version of the landq-slack-token secret. Empty (the default): off."
+  type        = string
+  default     = ""
+}

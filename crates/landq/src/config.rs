@@ -259,9 +259,10 @@ impl SlackArgs {
 /// an interval (both off unless set).
 #[derive(Debug, clap::Args)]
 pub struct OrgArgs {
-    /// Audit every repository this often (`1d`, `12h`); off unless set.
-    #[arg(long, env = "LANDQ_AUDIT_INTERVAL", value_parser = humantime::parse_duration)]
-    pub audit_interval: Option<std::time::Duration>,
+    /// Audit every repository this often (`1d`, `12h`); off unless set
+    /// (empty or `off`: off).
+    #[arg(long, env = "LANDQ_AUDIT_INTERVAL", value_parser = interval)]
+    pub audit_interval: Option<Interval>,
     /// The organisation's policy for the audit (`landq-audit.toml`).
     #[arg(long, env = "LANDQ_AUDIT_POLICY", value_name = "FILE")]
     pub audit_policy: Option<PathBuf>,
@@ -269,11 +270,26 @@ pub struct OrgArgs {
     /// (with a bot token; a webhook posts to its own).
     #[arg(long, env = "LANDQ_AUDIT_CHANNEL")]
     pub audit_channel: Option<String>,
-    /// Run the reminders this often (`1h`); off unless set.
-    #[arg(long, env = "LANDQ_REMIND_INTERVAL", value_parser = humantime::parse_duration)]
-    pub remind_interval: Option<std::time::Duration>,
+    /// Run the reminders this often (`1h`); off unless set (empty or `off`:
+    /// off).
+    #[arg(long, env = "LANDQ_REMIND_INTERVAL", value_parser = interval)]
+    pub remind_interval: Option<Interval>,
     #[command(flatten)]
     pub slack: SlackArgs,
+}
+
+/// How often a job runs; `None`: never.
+#[derive(Clone, Copy, Debug)]
+pub struct Interval(Option<Duration>);
+
+/// `1d`, `12h`; empty, `off` or zero: off (so a deployment can always set
+/// the variable).
+fn interval(text: &str) -> Result<Interval, String> {
+    if matches!(text.trim(), "" | "off" | "0") {
+        return Ok(Interval(None));
+    }
+    let every = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    Ok(Interval((!every.is_zero()).then_some(every)))
 }
 
 /// The organisation jobs, configured (files and secrets read at start-up).
@@ -286,23 +302,29 @@ pub struct OrgJobs {
 impl OrgArgs {
     /// Reads the policy and Slack's secrets; an error names what is wrong.
     pub fn prepare(&self) -> anyhow::Result<OrgJobs> {
-        let slack = self.slack.slack()?.map(Arc::new);
-        if self.remind_interval.is_some() && slack.is_none() {
+        let remind_interval = self.remind_interval.and_then(|i| i.0);
+        let audit_interval = self.audit_interval.and_then(|i| i.0);
+        // Slack's secrets are read only when a job may post.
+        let slack = match remind_interval.or(audit_interval) {
+            Some(_) => self.slack.slack()?.map(Arc::new),
+            None => None,
+        };
+        if remind_interval.is_some() && slack.is_none() {
             bail!(
                 "--remind-interval needs Slack: set LANDQ_SLACK_TOKEN or LANDQ_SLACK_WEBHOOK_URL"
             );
         }
-        let audit = match self.audit_interval {
+        let audit = match audit_interval {
             Some(every) => Some((
                 every,
                 crate::commands::audit::policy(self.audit_policy.as_ref())?,
-                self.audit_channel.clone(),
+                self.audit_channel.clone().filter(|c| !c.is_empty()),
             )),
             None => None,
         };
         Ok(OrgJobs {
             audit,
-            remind: self.remind_interval,
+            remind: remind_interval,
             slack,
         })
     }
@@ -478,12 +500,13 @@ Read only from the environment (secrets are never flags and never logged):
   LANDQ_WEBHOOK_SECRET          the webhook's secret (or --webhook-secret-file) [serve, webhook]
   LANDQ_GITHUB_TOKEN            a token with `repo` scope, for trials [serve, worker]
   LANDQ_GITHUB_APP_KEY          the GitHub App's private key, PEM (or --github-app-key-file)
-  LANDQ_WEBHOOK_SECRET_VERSION  Secret Manager versions (projects/P/secrets/S/versions/V)
   LANDQ_OAUTH_CLIENT_SECRET     the App's OAuth client secret, for sign-in to the dashboard
   LANDQ_SLACK_TOKEN             a Slack bot token (xoxb-…), for reminders and audit changes
   LANDQ_SLACK_WEBHOOK_URL       or a Slack incoming-webhook URL
-  LANDQ_GITHUB_APP_KEY_VERSION    read at start-up instead of the two above
-  LANDQ_OAUTH_CLIENT_SECRET_VERSION
+  LANDQ_..._VERSION             each of the above from Secret Manager instead
+                                (projects/P/secrets/S/versions/V): LANDQ_WEBHOOK_SECRET_VERSION,
+                                LANDQ_GITHUB_APP_KEY_VERSION, LANDQ_OAUTH_CLIENT_SECRET_VERSION,
+                                LANDQ_SLACK_TOKEN_VERSION, LANDQ_SLACK_WEBHOOK_URL_VERSION
   LANDQ_LOG                     log filter (default `info`); JSON lines when stderr is not a terminal";
 
 /// How long start-up waits for GitHub to say whether it accepts landq's
