@@ -3,7 +3,7 @@
 //! installations and their repositories.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use octocrab::Octocrab;
@@ -33,7 +33,10 @@ pub struct GitHub {
     /// ([`crate::viewers`]).
     pub(crate) anonymous: Octocrab,
     is_app: bool,
-    installations: Mutex<HashMap<u64, Octocrab>>,
+    /// One client per installation, shared (not cloned: a clone of an
+    /// octocrab copies its token cache, and every copy would mint its own
+    /// installation token).
+    installations: Mutex<HashMap<u64, Arc<Octocrab>>>,
     pub(crate) retry: RetryPolicy,
     /// The web pages' root: `https://github.com` for the public API.
     pub(crate) web: String,
@@ -169,17 +172,18 @@ impl GitHub {
         &self,
         installation: Option<u64>,
         repo: &str,
-    ) -> Result<Octocrab, GitHubError> {
+    ) -> Result<Arc<Octocrab>, GitHubError> {
         Ok(match (self.is_app, installation) {
             (true, Some(id)) => {
                 let mut cache = self.installations.lock().expect("not poisoned");
                 match cache.get(&id) {
                     Some(octo) => octo.clone(),
                     None => {
-                        let octo = self
-                            .root
-                            .installation(id.into())
-                            .map_err(|e| GitHubError::Config(e.to_string()))?;
+                        let octo = Arc::new(
+                            self.root
+                                .installation(id.into())
+                                .map_err(|e| GitHubError::Config(e.to_string()))?,
+                        );
                         cache.insert(id, octo.clone());
                         octo
                     }
@@ -190,7 +194,7 @@ impl GitHub {
                     "no installation id for {repo}: the GitHub App must be installed on it"
                 )));
             }
-            (false, _) => self.root.clone(),
+            (false, _) => Arc::new(self.root.clone()),
         })
     }
 }

@@ -100,7 +100,7 @@ pub struct DirEntry {
 /// Calls about one repository.
 #[derive(Clone)]
 pub struct Repo {
-    octo: Octocrab,
+    octo: std::sync::Arc<Octocrab>,
     name: String,
     retry: RetryPolicy,
     web: String,

@@ -737,3 +737,26 @@ async fn a_profile_is_read_again_only_when_it_changed() {
         "an impossible login is never asked"
     );
 }
+
+#[tokio::test]
+async fn an_installation_token_is_minted_once_for_every_client_of_the_installation() {
+    use landq_fake_github::hub::{App, Hub, TEST_KEY};
+    let hub = Hub::start().await;
+    hub.install_app(App::test(42));
+    hub.create_repo("acme/a", Some(7), &[("README.md", "a\n")]);
+    hub.create_repo("acme/b", Some(7), &[("README.md", "b\n")]);
+    let github = GitHub::new(
+        hub.url(),
+        Auth::App {
+            app_id: 42,
+            private_key: TEST_KEY.to_owned().into(),
+        },
+        fast(),
+    )
+    .unwrap();
+    for name in ["acme/a", "acme/b", "acme/a"] {
+        let repo = github.repo(Some(7), name).unwrap();
+        assert_eq!(repo.default_branch().await.unwrap(), "main");
+    }
+    assert_eq!(hub.tokens_issued(), 1);
+}

@@ -157,6 +157,17 @@ pub async fn audit_all(
     repos: Vec<(Option<u64>, String)>,
     policy: &Policy,
 ) -> Audit {
+    audit_each(github, me, repos, policy, CONCURRENCY).await
+}
+
+/// As [`audit_all`], `concurrency` repositories at a time.
+pub async fn audit_each(
+    github: &GitHub,
+    me: &Me,
+    repos: Vec<(Option<u64>, String)>,
+    policy: &Policy,
+    concurrency: usize,
+) -> Audit {
     futures::stream::iter(repos)
         .map(|(installation, repo)| async move {
             let report = match github.repo(installation, &repo) {
@@ -165,7 +176,7 @@ pub async fn audit_all(
             };
             (repo, report)
         })
-        .buffer_unordered(CONCURRENCY)
+        .buffer_unordered(concurrency.max(1))
         .collect()
         .await
 }
