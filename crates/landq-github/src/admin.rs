@@ -2,7 +2,6 @@
 //! file's text, the branch protection and the rulesets that apply to a
 //! branch. Only the fields the audit reads are decoded.
 
-use base64::Engine;
 use http::StatusCode;
 use serde::Deserialize;
 
@@ -183,19 +182,7 @@ impl Repo {
             return Ok(None);
         }
         let file: FileContent = decode(&url, expect_ok(&url, answer)?)?;
-        let cleaned: String = file
-            .content
-            .unwrap_or_default()
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(cleaned)
-            .map_err(|e| GitHubError::Decode {
-                what: url.clone(),
-                message: e.to_string(),
-            })?;
-        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+        crate::reads::base64_text(&url, file.content).map(Some)
     }
 
     /// The protection of `branch`; `None` when it is not protected.

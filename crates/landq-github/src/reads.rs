@@ -80,24 +80,8 @@ impl Repo {
     pub async fn blob(&self, sha: &str) -> Result<FileAtRef, GitHubError> {
         let url = self.url(&format!("git/blobs/{}", encode(sha)));
         let blob: models::Content = self.get_json(&url).await?;
-        let cleaned: String = blob
-            .content
-            .unwrap_or_default()
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(cleaned)
-            .map_err(|e| GitHubError::Decode {
-                what: url.clone(),
-                message: e.to_string(),
-            })?;
-        let text = String::from_utf8(bytes).map_err(|_| GitHubError::Decode {
-            what: url.clone(),
-            message: format!("blob {sha} is not UTF-8 text"),
-        })?;
         Ok(FileAtRef {
-            text,
+            text: base64_text(&url, blob.content)?,
             blob_sha: blob.sha,
         })
     }
@@ -201,4 +185,24 @@ impl Repo {
             .map(|i| i.number)
             .collect())
     }
+}
+
+/// The UTF-8 text of GitHub's base64 `content` (with its line breaks) read
+/// from `url`.
+pub(crate) fn base64_text(url: &str, content: Option<String>) -> Result<String, GitHubError> {
+    let cleaned: String = content
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(cleaned)
+        .map_err(|e| GitHubError::Decode {
+            what: url.to_owned(),
+            message: e.to_string(),
+        })?;
+    String::from_utf8(bytes).map_err(|_| GitHubError::Decode {
+        what: url.to_owned(),
+        message: "not UTF-8 text".into(),
+    })
 }

@@ -55,6 +55,20 @@ pub struct FirestoreStore {
     leases: String,
 }
 
+/// Lease `id` of `collection`, read in the caller's transaction.
+async fn lease_of(
+    db: &FirestoreDb,
+    collection: &str,
+    id: &str,
+) -> Result<Option<Lease>, FirestoreError> {
+    db.fluent()
+        .select()
+        .by_id_in(collection)
+        .obj()
+        .one(id)
+        .await
+}
+
 /// A document id for any text (ids may not hold `/`).
 fn id_of(text: &str) -> String {
     text.replace('%', "%25").replace('/', "%2F")
@@ -378,13 +392,7 @@ impl Store for FirestoreStore {
             .run_transaction(|db, transaction| {
                 let (id, collection, holder) = (id.clone(), collection.clone(), holder.clone());
                 Box::pin(async move {
-                    let held: Option<Lease> = db
-                        .fluent()
-                        .select()
-                        .by_id_in(&collection)
-                        .obj()
-                        .one(&id)
-                        .await?;
+                    let held = lease_of(&db, &collection, &id).await?;
                     let free = held
                         .as_ref()
                         .is_none_or(|l| l.until_ms <= now_ms || l.holder == holder);
@@ -409,13 +417,7 @@ impl Store for FirestoreStore {
             .run_transaction(|db, transaction| {
                 let (id, collection, holder) = (id.clone(), collection.clone(), holder.clone());
                 Box::pin(async move {
-                    let held: Option<Lease> = db
-                        .fluent()
-                        .select()
-                        .by_id_in(&collection)
-                        .obj()
-                        .one(&id)
-                        .await?;
+                    let held = lease_of(&db, &collection, &id).await?;
                     if held.is_some_and(|l| l.holder == holder) {
                         db.fluent()
                             .delete()
