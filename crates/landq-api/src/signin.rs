@@ -402,20 +402,37 @@ async fn logout(
     Ok((jar, Redirect::to("/")).into_response())
 }
 
-/// A page saying the sign-in failed, with a link to try again.
-fn failed(status: StatusCode, why: &str) -> Response {
+/// A page with a heading, a sentence and a sign-in link.
+fn sign_in_page(
+    status: StatusCode,
+    heading: &str,
+    text: &str,
+    link: &str,
+    label: &str,
+) -> Response {
     let body = html! {
         (maud::DOCTYPE)
         html lang="en" {
-            head { meta charset="utf-8"; title { "sign-in failed · landq" } }
+            head { meta charset="utf-8"; title { (heading) " · landq" } }
             body {
-                h1 { "Sign-in failed" }
-                p { (why) }
-                p { a href="/auth/login" { "Sign in with GitHub again" } }
+                h1 { (heading) }
+                p { (text) }
+                p { a href=(link) { (label) } }
             }
         }
     };
     (status, body).into_response()
+}
+
+/// A page saying the sign-in failed, with a link to try again.
+fn failed(status: StatusCode, why: &str) -> Response {
+    sign_in_page(
+        status,
+        "Sign-in failed",
+        why,
+        "/auth/login",
+        "Sign in with GitHub again",
+    )
 }
 
 /// The answer to a request without a person: 401, as JSON for the API and
@@ -442,16 +459,11 @@ pub(crate) fn sign_in_first(path: &str, query: Option<&str>) -> Response {
             .append_pair("next", &back)
             .finish()
     );
-    let body = html! {
-        (maud::DOCTYPE)
-        html lang="en" {
-            head { meta charset="utf-8"; title { "sign in · landq" } }
-            body {
-                h1 { "landq" }
-                p { "The queue and the lands are shown to those who can read the repository on GitHub." }
-                p { a href=(link) { "Sign in with GitHub" } }
-            }
-        }
-    };
-    (StatusCode::UNAUTHORIZED, body).into_response()
+    sign_in_page(
+        StatusCode::UNAUTHORIZED,
+        "Sign in",
+        "The queue and the lands are shown to those who can read the repository on GitHub.",
+        &link,
+        "Sign in with GitHub",
+    )
 }
