@@ -110,9 +110,9 @@ pub struct Ruleset {
     /// `active`, `evaluate` or `disabled`.
     #[serde(default)]
     pub enforcement: String,
-    /// Who may bypass it (listed only to those who may administer it).
-    #[serde(default)]
-    pub bypass_actors: Vec<BypassActor>,
+    /// Who may bypass it; `None` when GitHub does not say (it lists them
+    /// only to those with write access to the ruleset).
+    pub bypass_actors: Option<Vec<BypassActor>>,
 }
 
 /// One who may bypass a ruleset.

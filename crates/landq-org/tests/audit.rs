@@ -210,7 +210,25 @@ async fn a_ruleset_only_landq_bypasses_guards_the_branch_and_another_bypass_is_f
             {"actor_id": 5, "actor_type": "RepositoryRole", "bypass_mode": "always"},
         ])),
     );
-    let audit = run(&hub, &github, &["acme/ruled", "acme/leaky"], POLICY).await;
+    // GitHub lists bypass actors only to those with write access to the
+    // ruleset: unknown is not "only landq".
+    hub.create_repo("acme/hidden", Some(INSTALLATION), &compliant_files());
+    let mut hidden = ruleset(json!([]));
+    hidden.as_object_mut().unwrap().remove("bypass_actors");
+    hub.add_ruleset("acme/hidden", hidden);
+    let audit = run(
+        &hub,
+        &github,
+        &["acme/ruled", "acme/leaky", "acme/hidden"],
+        POLICY,
+    )
+    .await;
+    assert_eq!(checks(&audit["acme/hidden"]), ["ruleset_unreadable"]);
+    assert!(
+        audit["acme/hidden"].findings[0]
+            .fix
+            .contains("Administration: read")
+    );
     assert_eq!(
         audit["acme/ruled"].status,
         Status::Compliant,

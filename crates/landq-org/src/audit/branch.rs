@@ -30,33 +30,34 @@ pub fn findings(setup: &BranchSetup<'_>, me: &Me) -> Vec<Finding> {
     let by_protection = setup.protection.and_then(|p| p.restrictions.as_ref());
     let update_rules: Vec<&BranchRule> =
         setup.rules.iter().filter(|r| r.kind == "update").collect();
-    let others_bypass: Vec<String> = update_rules
+    let restricting: Vec<&Ruleset> = setup
+        .rulesets
         .iter()
-        .filter_map(|rule| {
-            setup
-                .rulesets
+        .filter(|r| update_rules.iter().any(|u| u.ruleset_id == Some(r.id)))
+        .collect();
+    let is_landq = |a: &&landq_github::admin::BypassActor| {
+        a.actor_type == "Integration" && a.actor_id == Some(me.id)
+    };
+    let hidden: Vec<&str> = restricting
+        .iter()
+        .filter(|r| r.bypass_actors.is_none())
+        .map(|r| r.name.as_str())
+        .collect();
+    let others_bypass: Vec<String> = restricting
+        .iter()
+        .flat_map(|r| {
+            r.bypass_actors
                 .iter()
-                .find(|r| Some(r.id) == rule.ruleset_id)
-        })
-        .flat_map(|ruleset| {
-            ruleset.bypass_actors.iter().filter_map(move |actor| {
-                let landq = actor.actor_type == "Integration" && actor.actor_id == Some(me.id);
-                (!landq).then(|| format!("{} (ruleset `{}`)", actor.actor_type, ruleset.name))
-            })
+                .flatten()
+                .filter(|a| !is_landq(a))
+                .map(|a| format!("{} (ruleset `{}`)", a.actor_type, r.name))
         })
         .collect();
-    let landq_bypasses = update_rules.iter().any(|rule| {
-        setup
-            .rulesets
-            .iter()
-            .filter(|r| Some(r.id) == rule.ruleset_id)
-            .any(|r| {
-                r.bypass_actors
-                    .iter()
-                    .any(|a| a.actor_type == "Integration" && a.actor_id == Some(me.id))
-            })
-    });
-    let ruleset_guards = !update_rules.is_empty() && landq_bypasses && others_bypass.is_empty();
+    let landq_bypasses = restricting
+        .iter()
+        .any(|r| r.bypass_actors.iter().flatten().any(|a| is_landq(&a)));
+    let ruleset_guards =
+        !update_rules.is_empty() && landq_bypasses && others_bypass.is_empty() && hidden.is_empty();
 
     match by_protection {
         _ if ruleset_guards => {}
@@ -116,6 +117,21 @@ pub fn findings(setup: &BranchSetup<'_>, me: &Me) -> Vec<Finding> {
                 ));
             }
         }
+        None if !hidden.is_empty() => found.push(Finding::new(
+            "ruleset_unreadable",
+            format!(
+                "`{branch}`: GitHub does not show landq who may bypass {} (an organisation \
+                 ruleset, or one landq cannot administer), so nobody can tell whether only landq \
+                 writes to it",
+                hidden.iter().map(|n| format!("ruleset `{n}`")).collect::<Vec<_>>().join(", ")
+            ),
+            format!(
+                "give the GitHub App read access to the rulesets (repository *Administration: \
+                 read*; for organisation rulesets *Organization administration: read*), or \
+                 protect `{branch}` with branch protection restricting pushes to `{}`",
+                me.name
+            ),
+        )),
         None if !update_rules.is_empty() => found.push(Finding::new(
             "ruleset_bypass",
             match others_bypass.is_empty() {
