@@ -34,7 +34,7 @@ pub fn router(dashboard: Arc<Dashboard>) -> Router {
         .with_state(dashboard)
 }
 
-fn page(title: &str, body: Markup) -> Markup {
+fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -45,7 +45,12 @@ fn page(title: &str, body: Markup) -> Markup {
                 style { (PreEscaped(STYLE)) }
             }
             body {
-                header { a href="/" { "landq" } " · " (title) }
+                header {
+                    a href="/" { "landq" } " · " (title)
+                    @if let Viewer::Person { login, .. } = viewer {
+                        span.who { "signed in as @" (login) " · " a href="/auth/logout" { "sign out" } }
+                    }
+                }
                 main { (body) }
             }
         }
@@ -55,7 +60,7 @@ fn page(title: &str, body: Markup) -> Markup {
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1f2328}\
     table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{padding:.3rem .7rem;\
     border-bottom:1px solid #d0d7de;text-align:left;vertical-align:top}\
-    .state{font-weight:600}.frozen{color:#cf222e;font-weight:600}code{font-size:.9em}";
+    .state{font-weight:600}.who{float:right}.frozen{color:#cf222e;font-weight:600}code{font-size:.9em}";
 
 async fn index(
     State(dashboard): State<Arc<Dashboard>>,
@@ -63,6 +68,7 @@ async fn index(
 ) -> Result<Markup, Failure> {
     let repos = api::summaries(&dashboard, &viewer).await?;
     Ok(page(
+        &viewer,
         "repositories",
         html! {
             h1 { "Repositories" }
@@ -96,6 +102,7 @@ async fn repository(
         Ok(repo) => repo,
         Err(Failure::NotFound(repo)) => {
             let body = page(
+                &viewer,
                 &repo,
                 html! { p { "landq knows no repository " code { (repo) } " you can read." } },
             );
@@ -150,7 +157,7 @@ async fn repository(
             }
         }
     };
-    Ok(page(&repo, body).into_response())
+    Ok(page(&viewer, &repo, body).into_response())
 }
 
 fn minutes(seconds: f64) -> String {

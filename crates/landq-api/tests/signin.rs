@@ -130,6 +130,7 @@ async fn a_person_signs_in_with_github_and_sees_only_what_they_can_read() {
     let (status, _, page) = visit(&alice, &format!("{}/repos/acme/app", site.url)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Rename old"), "{page}");
+    assert!(page.contains("signed in as @alice"), "{page}");
     let (_, _, index) = visit(&alice, &format!("{}/", site.url)).await;
     assert!(
         index.contains("acme/app") && index.contains("acme/quiet"),

@@ -185,6 +185,29 @@ impl Repo {
         crate::reads::base64_text(&url, file.content).map(Some)
     }
 
+    /// As [`Repo::text_file`], conditionally: with `etag` of what the
+    /// caller holds, [`crate::Conditional::NotModified`] when unchanged (a
+    /// 304 costs no rate limit).
+    pub async fn text_file_if_changed(
+        &self,
+        path: &str,
+        etag: Option<&str>,
+    ) -> Result<crate::Conditional<Option<String>>, GitHubError> {
+        use crate::Conditional;
+        let url = self.url(&format!("contents/{path}"));
+        Ok(
+            match crate::users::conditional::<FileContent>(&self.octo, &self.retry, &url, etag)
+                .await?
+            {
+                None => Conditional::Fresh(None, None),
+                Some(Conditional::NotModified) => Conditional::NotModified,
+                Some(Conditional::Fresh(file, etag)) => {
+                    Conditional::Fresh(Some(crate::reads::base64_text(&url, file.content)?), etag)
+                }
+            },
+        )
+    }
+
     /// The protection of `branch`; `None` when it is not protected.
     pub async fn protection(&self, branch: &str) -> Result<Option<Protection>, GitHubError> {
         let url = self.url(&format!("branches/{}/protection", encode(branch)));

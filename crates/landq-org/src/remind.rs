@@ -8,9 +8,9 @@
 //! request is announced at most once per `every`: a process takes the
 //! repository's lease in the store before it looks, and records when each
 //! pull request was announced before it posts (a failed post takes the
-//! records back). GitHub reads are conditional: the pull request pages and
-//! reviews are kept in the store with their ETags, and GitHub's 304 costs
-//! no rate limit.
+//! records back). GitHub reads are conditional: the settings, the pull
+//! request pages and reviews are kept in the store with their ETags, and
+//! GitHub's 304 costs no rate limit.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -115,7 +115,13 @@ pub async fn remind(
     holder: &str,
     now_ms: i64,
 ) -> Result<Outcome, RemindError> {
-    let settings = match repo.text_file(SETTINGS_PATH).await? {
+    let key = format!("/repos/{}/contents/{SETTINGS_PATH}", repo.name());
+    let text: Option<String> = kept(store, &key, |etag| async move {
+        repo.text_file_if_changed(SETTINGS_PATH, etag.as_deref())
+            .await
+    })
+    .await?;
+    let settings = match text {
         None => return Ok(Outcome::Off),
         Some(text) => match Settings::parse(&text) {
             Ok(settings) => settings,
