@@ -111,7 +111,11 @@ impl Slack {
             let sent = match &self.target {
                 Target::Bot { token } => {
                     let channel = channel.ok_or_else(|| {
-                        SlackError("no channel: set `channel` under [remind]".into())
+                        SlackError(
+                            "no channel for the bot token: set `channel` under [remind] (reminders) \
+                             or --audit-channel (the audit)"
+                                .into(),
+                        )
                     })?;
                     let request =
                         SlackApiChatPostMessageRequest::new(channel.into(), content.clone());
