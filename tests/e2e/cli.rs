@@ -584,3 +584,19 @@ fn sign_in_without_its_secret_refuses_to_start_and_says_what_is_missing() {
         );
     }
 }
+
+#[test]
+fn an_interval_that_is_not_a_duration_is_a_usage_error() {
+    let dir = TempDir::new().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_landq"))
+        .args(["worker", "--audit-interval", "daily"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("invalid value 'daily' for '--audit-interval"),
+        "{err}"
+    );
+}

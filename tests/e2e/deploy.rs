@@ -294,3 +294,32 @@ async fn github_hooks_only_admits_githubs_ranges_and_nothing_else() {
     assert_eq!(send("direct-1", None).await.0, 403);
     assert_eq!(listed(dir.path()), ["ok-1"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dashboard_range_that_is_not_cidr_is_a_usage_error_before_anything_is_sent() {
+    let stub = Stub::default();
+    meta(&stub, json!(["192.30.252.0/22"]));
+    let url = stub.start().await;
+    let out = landq(
+        &[
+            "firewall",
+            "--apply",
+            "my-proj",
+            "--dashboard-ranges",
+            "203.0.113.0/24,office",
+        ],
+        &[
+            ("LANDQ_GITHUB_API_URL", &url),
+            ("LANDQ_APPENGINE_API_URL", &url),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("invalid value 'office' for '--dashboard-ranges")
+            && err.contains("`office` is not a CIDR range (203.0.113.0/24)"),
+        "{err}"
+    );
+    assert_eq!(stub.seen.lock().unwrap().len(), 0);
+}
