@@ -2,14 +2,13 @@
 //! file's text, the branch protection and the rulesets that apply to a
 //! branch. Only the fields the audit reads are decoded.
 
-use http::StatusCode;
 use serde::Deserialize;
 
 use crate::error::{GitHubError, decode, expect_ok};
-use crate::{GitHub, Repo, encode};
+use crate::{GitHub, Repo};
 
 /// `GET /repos/{owner}/{repo}/branches/{branch}/protection`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, Deserialize)]
 pub struct Protection {
     /// Required status checks, if any.
     pub required_status_checks: Option<RequiredChecks>,
@@ -22,7 +21,7 @@ pub struct Protection {
 }
 
 /// Required status checks of a protected branch.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, Deserialize)]
 pub struct RequiredChecks {
     /// "Require branches to be up to date before merging".
     #[serde(default)]
@@ -43,21 +42,21 @@ impl RequiredChecks {
 }
 
 /// One required check.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, Deserialize)]
 pub struct CheckContext {
     /// Its name.
     pub context: String,
 }
 
 /// An on/off setting.
-#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, Deserialize)]
 pub struct Enabled {
     /// On?
     pub enabled: bool,
 }
 
 /// Who may push to a protected branch.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, Deserialize)]
 pub struct Restrictions {
     /// Users.
     #[serde(default)]
@@ -71,7 +70,7 @@ pub struct Restrictions {
 }
 
 /// A user (`login`), a team or an App (`slug`).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, Deserialize)]
 pub struct Named {
     /// A user's login.
     pub login: Option<String>,
@@ -87,7 +86,7 @@ impl Named {
 }
 
 /// One rule that applies to a branch (`GET /repos/{o}/{r}/rules/branches/{b}`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, serde::Serialize, Deserialize)]
 pub struct BranchRule {
     /// `update`, `required_status_checks`, `pull_request`, ...
     #[serde(rename = "type")]
@@ -100,7 +99,7 @@ pub struct BranchRule {
 }
 
 /// A ruleset (`GET /repos/{o}/{r}/rulesets/{id}`): who may bypass it.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, serde::Serialize, Deserialize)]
 pub struct Ruleset {
     /// Its id.
     pub id: u64,
@@ -116,7 +115,7 @@ pub struct Ruleset {
 }
 
 /// One who may bypass a ruleset.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, serde::Serialize, Deserialize)]
 pub struct BypassActor {
     /// The App's id, the team's, ...
     pub actor_id: Option<u64>,
@@ -124,14 +123,37 @@ pub struct BypassActor {
     pub actor_type: String,
 }
 
-#[derive(Deserialize)]
-struct RepoInfo {
-    default_branch: String,
+/// `GET /repos/{owner}/{repo}`: what the audit reads of it.
+#[derive(Clone, Debug, serde::Serialize, Deserialize)]
+pub struct RepoInfo {
+    /// The default branch.
+    pub default_branch: String,
 }
 
-#[derive(Deserialize)]
-struct FileContent {
-    content: Option<String>,
+/// A file as the contents API answers (`content` in base64).
+#[derive(Clone, Debug, serde::Serialize, Deserialize)]
+pub struct FileContent {
+    /// Base64, with line breaks.
+    pub content: Option<String>,
+}
+
+impl FileContent {
+    /// The file's UTF-8 text (`url`: where it was read, for errors).
+    pub fn text(self, url: &str) -> Result<String, GitHubError> {
+        crate::reads::base64_text(url, self.content)
+    }
+}
+
+/// An entry of a directory as the contents API lists it.
+#[derive(Clone, Debug, serde::Serialize, Deserialize)]
+pub struct DirItem {
+    /// Its name.
+    pub name: String,
+    /// Its blob (or tree) SHA.
+    pub sha: String,
+    /// `file`, `dir`, ...
+    #[serde(rename = "type")]
+    pub kind: String,
 }
 
 /// Who GitHub takes landq's credentials for.
@@ -173,60 +195,20 @@ impl Repo {
         Ok(info.default_branch)
     }
 
-    /// The text of `path` on the default branch; `None` when there is no
-    /// such file.
-    pub async fn text_file(&self, path: &str) -> Result<Option<String>, GitHubError> {
-        let url = self.url(&format!("contents/{path}"));
-        let answer = self.get(&url).await?;
-        if answer.status == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        let file: FileContent = decode(&url, expect_ok(&url, answer)?)?;
-        crate::reads::base64_text(&url, file.content).map(Some)
-    }
-
-    /// As [`Repo::text_file`], conditionally: with `etag` of what the
-    /// caller holds, [`crate::Conditional::NotModified`] when unchanged (a
-    /// 304 costs no rate limit).
-    pub async fn text_file_if_changed(
+    /// `GET /repos/{owner}/{repo}/{rest}` (the repository itself when
+    /// `rest` is empty) with `etag` of what the caller holds:
+    /// [`crate::Conditional::NotModified`] on GitHub's 304 (no rate limit),
+    /// `None` on 404.
+    pub async fn get_if_changed<T: serde::de::DeserializeOwned>(
         &self,
-        path: &str,
+        rest: &str,
         etag: Option<&str>,
-    ) -> Result<crate::Conditional<Option<String>>, GitHubError> {
-        use crate::Conditional;
-        let url = self.url(&format!("contents/{path}"));
-        Ok(
-            match crate::users::conditional::<FileContent>(&self.octo, &self.retry, &url, etag)
-                .await?
-            {
-                None => Conditional::Fresh(None, None),
-                Some(Conditional::NotModified) => Conditional::NotModified,
-                Some(Conditional::Fresh(file, etag)) => {
-                    Conditional::Fresh(Some(crate::reads::base64_text(&url, file.content)?), etag)
-                }
-            },
-        )
-    }
-
-    /// The protection of `branch`; `None` when it is not protected.
-    pub async fn protection(&self, branch: &str) -> Result<Option<Protection>, GitHubError> {
-        let url = self.url(&format!("branches/{}/protection", encode(branch)));
-        let answer = self.get(&url).await?;
-        if answer.status == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        decode(&url, expect_ok(&url, answer)?).map(Some)
-    }
-
-    /// Every active ruleset rule that applies to `branch`.
-    pub async fn branch_rules(&self, branch: &str) -> Result<Vec<BranchRule>, GitHubError> {
-        self.paged(&format!("rules/branches/{}", encode(branch)), usize::MAX)
-            .await
-    }
-
-    /// Ruleset `id`.
-    pub async fn ruleset(&self, id: u64) -> Result<Ruleset, GitHubError> {
-        self.get_json(&self.url(&format!("rulesets/{id}"))).await
+    ) -> Result<Option<crate::Conditional<T>>, GitHubError> {
+        let path = match rest {
+            "" => format!("/repos/{}", self.name),
+            rest => self.url(rest),
+        };
+        crate::users::conditional(&self.octo, &self.retry, &path, etag).await
     }
 }
 

@@ -59,34 +59,36 @@ fn main() {
             names.iter().map(|n| (Some(7), n.clone())).collect();
         let policy = Policy::parse("[[required_steps]]\njob = \"test\"\nrun = \"cargo test\"\n").unwrap();
         // Warm-up: installation token, connections.
-        audit_each(&github, &me, targets[..8].to_vec(), &policy, CONCURRENCY).await;
+        audit_each(&github, &me, targets[..8].to_vec(), &policy, CONCURRENCY, None).await;
 
         println!("audit: {REPOS} repositories, git-backed fake GitHub on loopback, 2 worker threads");
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = landq_store::sqlite::SqliteStore::open(dir.path()).unwrap();
+        let runs: [(&str, usize, Option<&dyn landq_store::Store>); 4] = [
+            ("1 at a time", 1, None),
+            ("8 at a time", CONCURRENCY, None),
+            ("8 at a time, answers kept, cold", CONCURRENCY, Some(&store)),
+            ("8 at a time, answers kept, warm", CONCURRENCY, Some(&store)),
+        ];
         let mut times = Vec::new();
-        for concurrency in [1, CONCURRENCY] {
+        for (name, concurrency, kept) in runs {
             let before = hub.seen().len();
             let started = Instant::now();
-            let audit = audit_each(&github, &me, targets.clone(), &policy, concurrency).await;
+            let audit = audit_each(&github, &me, targets.clone(), &policy, concurrency, kept).await;
             let took = started.elapsed();
             let seen = hub.seen();
             let requests = seen.len() - before;
-            if concurrency == 1 {
-                let mut kinds = std::collections::BTreeMap::new();
-                for s in &seen[before..] {
-                    let kind: Vec<&str> = s.path.split('/').skip(4).take(2).collect();
-                    *kinds.entry(format!("{} {}", s.method, kind.join("/"))).or_insert(0) += 1;
-                }
-                println!("  requests by kind: {kinds:?}");
-            }
+            let not_modified = seen[before..].iter().filter(|s| s.status == 304).count();
             assert!(audit.values().all(|r| r.status == Status::Compliant), "{audit:?}");
             println!(
-                "  {concurrency} at a time: {:>7.1} ms in all, {:>5.2} ms per repository, {:.1} GitHub requests per repository",
+                "  {name:<34} {:>7.1} ms in all, {:>5.2} ms per repository, {:.1} GitHub requests per repository ({:.1} answered 304)",
                 took.as_secs_f64() * 1e3,
                 took.as_secs_f64() * 1e3 / REPOS as f64,
-                requests as f64 / REPOS as f64
+                requests as f64 / REPOS as f64,
+                not_modified as f64 / REPOS as f64,
             );
             times.push(took.as_secs_f64());
         }
-        println!("  {CONCURRENCY} at a time is {:.1}x as fast as 1 at a time", times[0] / times[1]);
+        println!("  8 at a time is {:.1}x as fast as 1 at a time", times[0] / times[1]);
     });
 }

@@ -16,12 +16,15 @@ pub mod ci;
 use std::collections::BTreeMap;
 
 use futures::StreamExt;
+use landq_github::GitHub;
 use landq_github::admin::Me;
-use landq_github::{GitHub, GitHubError, Repo};
 use landq_policy::{Rules, SETTINGS_PATH, Settings};
+use landq_store::Store;
 use serde::{Deserialize, Serialize};
 
 use ci::{Ci, Step};
+
+use crate::reads::{ReadError, Reads};
 
 /// Repositories audited at once.
 pub const CONCURRENCY: usize = 8;
@@ -150,28 +153,40 @@ pub fn all_compliant(audit: &Audit) -> bool {
 }
 
 /// Audits `repos` (each with the installation it is reached through),
-/// [`CONCURRENCY`] at a time.
+/// [`CONCURRENCY`] at a time, each read plain.
 pub async fn audit_all(
     github: &GitHub,
     me: &Me,
     repos: Vec<(Option<u64>, String)>,
     policy: &Policy,
 ) -> Audit {
-    audit_each(github, me, repos, policy, CONCURRENCY).await
+    audit_each(github, me, repos, policy, CONCURRENCY, None).await
 }
 
-/// As [`audit_all`], `concurrency` repositories at a time.
+/// As [`audit_all`], `concurrency` repositories at a time; with a `store`,
+/// GitHub's answers are kept there and read again conditionally.
 pub async fn audit_each(
     github: &GitHub,
     me: &Me,
     repos: Vec<(Option<u64>, String)>,
     policy: &Policy,
     concurrency: usize,
+    store: Option<&dyn Store>,
 ) -> Audit {
     futures::stream::iter(repos)
         .map(|(installation, repo)| async move {
             let report = match github.repo(installation, &repo) {
-                Ok(client) => audit(&client, me, policy).await,
+                Ok(client) => {
+                    audit(
+                        &Reads {
+                            repo: &client,
+                            store,
+                        },
+                        me,
+                        policy,
+                    )
+                    .await
+                }
                 Err(e) => unreadable(&e),
             };
             (repo, report)
@@ -181,7 +196,7 @@ pub async fn audit_each(
         .await
 }
 
-fn unreadable(e: &GitHubError) -> Report {
+fn unreadable(e: &dyn std::fmt::Display) -> Report {
     Report::of(
         vec![Finding::new(
             "unreadable",
@@ -195,17 +210,17 @@ fn unreadable(e: &GitHubError) -> Report {
 }
 
 /// Audits one repository.
-pub async fn audit(repo: &Repo, me: &Me, policy: &Policy) -> Report {
+pub async fn audit(repo: &Reads<'_>, me: &Me, policy: &Policy) -> Report {
     match try_audit(repo, me, policy).await {
         Ok(report) => report,
         Err(e) => {
-            tracing::warn!(repo = repo.name(), error = %e, "audit: GitHub failed");
+            tracing::warn!(repo = repo.repo.name(), error = %e, "audit: a read failed");
             unreadable(&e)
         }
     }
 }
 
-async fn try_audit(repo: &Repo, me: &Me, policy: &Policy) -> Result<Report, GitHubError> {
+async fn try_audit(repo: &Reads<'_>, me: &Me, policy: &Policy) -> Result<Report, ReadError> {
     let mut findings = Vec::new();
     let default_branch = repo.default_branch().await?;
     let settings = match repo.text_file(SETTINGS_PATH).await? {
@@ -236,7 +251,7 @@ async fn try_audit(repo: &Repo, me: &Me, policy: &Policy) -> Result<Report, GitH
         ids.dedup();
         let mut rulesets = Vec::new();
         for id in ids {
-            rulesets.push(repo.ruleset(id).await?);
+            rulesets.extend(repo.ruleset(id).await?);
         }
         let setup = branch::BranchSetup {
             branch,
@@ -288,7 +303,7 @@ async fn try_audit(repo: &Repo, me: &Me, policy: &Policy) -> Result<Report, GitH
 }
 
 /// The rules file: present, valid, owning itself.
-async fn rules_findings(repo: &Repo, path: &str) -> Result<Vec<Finding>, GitHubError> {
+async fn rules_findings(repo: &Reads<'_>, path: &str) -> Result<Vec<Finding>, ReadError> {
     let Some(text) = repo.text_file(path).await? else {
         return Ok(vec![Finding::new(
             "rules_missing",
@@ -325,18 +340,14 @@ async fn rules_findings(repo: &Repo, path: &str) -> Result<Vec<Finding>, GitHubE
 }
 
 /// The workflows and CircleCI's configuration on the default branch.
-async fn read_ci(repo: &Repo) -> Result<Ci, GitHubError> {
+async fn read_ci(repo: &Reads<'_>) -> Result<Ci, ReadError> {
     let mut ci = Ci::default();
-    for entry in repo
-        .dir_at(None, ".github/workflows")
-        .await?
-        .unwrap_or_default()
-    {
+    for entry in repo.dir(".github/workflows").await? {
         if !(entry.name.ends_with(".yml") || entry.name.ends_with(".yaml")) {
             continue;
         }
         let file = format!(".github/workflows/{}", entry.name);
-        let text = repo.blob(&entry.blob_sha).await?.text;
+        let text = repo.blob(&entry.sha).await?;
         ci.add_workflow(&file, &text);
     }
     if let Some(text) = repo.text_file(".circleci/config.yml").await? {

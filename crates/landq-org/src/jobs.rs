@@ -36,7 +36,16 @@ impl Org {
     pub async fn audit(&self, policy: &Policy, channel: Option<&str>) -> Result<Audit, String> {
         let me = self.github.me().await.map_err(|e| e.to_string())?;
         let targets = crate::targets(&self.github, &self.repos).await?;
-        let audit = audit::audit_all(&self.github, &me, targets, policy).await;
+        let store = Some(self.store.as_ref());
+        let audit = audit::audit_each(
+            &self.github,
+            &me,
+            targets,
+            policy,
+            audit::CONCURRENCY,
+            store,
+        )
+        .await;
         let mut changes = Vec::new();
         for (repo, report) in &audit {
             let before = self.kept(repo).await.map_err(|e| e.to_string())?;

@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod jobs;
+pub mod reads;
 pub mod remind;
 pub mod slack;
 

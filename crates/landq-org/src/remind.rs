@@ -15,21 +15,18 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use landq_github::admin::{OpenPull, Reviewed};
-use landq_github::{Conditional, GitHub, GitHubError, Repo};
+use landq_github::{GitHub, GitHubError, Repo};
 use landq_policy::{Remind, SETTINGS_PATH, Settings};
 use landq_store::{EntryState, Store, StoreError};
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
+use crate::reads::{ReadError, Reads, kept};
 use crate::slack::{Slack, SlackError};
 
 /// How long a process may hold a repository's lease.
 pub const LEASE: Duration = Duration::from_secs(300);
 
-/// Store kinds: when each pull request was last announced, and GitHub
-/// answers kept with their ETags.
+/// The store kind of when each pull request was last announced.
 const REMINDED: &str = "reminded";
-const ETAGS: &str = "etag";
 
 /// What a run did for one repository.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,15 +44,24 @@ pub enum Outcome {
 /// Why a repository's run failed (nothing was announced).
 #[derive(Debug, thiserror::Error)]
 pub enum RemindError {
-    /// GitHub failed.
-    #[error("GitHub: {0}")]
-    GitHub(#[from] GitHubError),
-    /// The store failed.
-    #[error("store: {0}")]
-    Store(#[from] StoreError),
+    /// GitHub or the store failed.
+    #[error(transparent)]
+    Read(#[from] ReadError),
     /// Slack failed.
     #[error(transparent)]
     Slack(#[from] SlackError),
+}
+
+impl From<GitHubError> for RemindError {
+    fn from(err: GitHubError) -> Self {
+        RemindError::Read(err.into())
+    }
+}
+
+impl From<StoreError> for RemindError {
+    fn from(err: StoreError) -> Self {
+        RemindError::Read(err.into())
+    }
 }
 
 /// A stale pull request.
@@ -115,12 +121,11 @@ pub async fn remind(
     holder: &str,
     now_ms: i64,
 ) -> Result<Outcome, RemindError> {
-    let key = format!("/repos/{}/contents/{SETTINGS_PATH}", repo.name());
-    let text: Option<String> = kept(store, &key, |etag| async move {
-        repo.text_file_if_changed(SETTINGS_PATH, etag.as_deref())
-            .await
-    })
-    .await?;
+    let reads = Reads {
+        repo,
+        store: Some(store),
+    };
+    let text = reads.text_file(SETTINGS_PATH).await?;
     let settings = match text {
         None => return Ok(Outcome::Off),
         Some(text) => match Settings::parse(&text) {
@@ -289,48 +294,6 @@ async fn open_pulls(repo: &Repo, store: &dyn Store) -> Result<Vec<OpenPull>, Rem
         }
     }
     Ok(all)
-}
-
-/// A GitHub answer kept in the store with its ETag.
-#[derive(Serialize, Deserialize)]
-struct Kept<T> {
-    etag: String,
-    value: T,
-}
-
-/// The value at `path`: read with the ETag of the kept one, which GitHub
-/// confirms with a 304, or read anew and kept.
-async fn kept<T, F, Fut>(store: &dyn Store, path: &str, read: F) -> Result<T, RemindError>
-where
-    T: Serialize + DeserializeOwned,
-    F: FnOnce(Option<String>) -> Fut,
-    Fut: Future<Output = Result<Conditional<T>, GitHubError>>,
-{
-    let held: Option<Kept<T>> = store
-        .doc(ETAGS, path)
-        .await?
-        .and_then(|body| serde_json::from_str(&body).ok());
-    match read(held.as_ref().map(|k| k.etag.clone())).await? {
-        Conditional::NotModified => match held {
-            Some(held) => Ok(held.value),
-            None => Err(RemindError::GitHub(GitHubError::Status {
-                status: 304,
-                what: path.to_owned(),
-                message: "Not Modified without an ETag sent".into(),
-            })),
-        },
-        Conditional::Fresh(value, etag) => {
-            if let Some(etag) = etag {
-                let body = serde_json::to_string(&Kept {
-                    etag,
-                    value: &value,
-                })
-                .map_err(StoreError::from)?;
-                store.put_doc(ETAGS, path, &body).await?;
-            }
-            Ok(value)
-        }
-    }
 }
 
 /// The Slack message for `repo`'s stale pull requests (mrkdwn).

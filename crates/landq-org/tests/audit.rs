@@ -323,8 +323,29 @@ async fn the_worker_keeps_each_report_and_tells_slack_only_of_changes() {
         Status::NotCompliant
     );
 
+    let before = hub.seen().len();
     org.audit(&policy, Some("#security")).await.unwrap();
     assert_eq!(texts().len(), 1, "nothing changed, nothing said");
+    // Warm: every read of what exists answered 304 (what does not exist,
+    // 404, has no ETag to send); the workflow's blob is not read again.
+    let seen = hub.seen();
+    let reads: Vec<_> = seen[before..]
+        .iter()
+        .filter(|s| s.path.starts_with("/repos/"))
+        .collect();
+    assert_eq!(reads.len(), 2 * 7, "{reads:?}");
+    let absent = |s: &&&landq_fake_github::hub::Seen| {
+        s.path.ends_with("/.circleci/config.yml")
+            || s.path == "/repos/acme/open/branches/main/protection"
+    };
+    assert!(
+        reads.iter().filter(absent).all(|s| s.status == 404),
+        "{reads:?}"
+    );
+    assert!(
+        reads.iter().filter(|s| !absent(s)).all(|s| s.status == 304),
+        "{reads:?}"
+    );
 
     hub.protect("acme/open", "main", only_landq());
     org.audit(&policy, Some("#security")).await.unwrap();
