@@ -8,6 +8,7 @@
 //! `cargo bench -p landq-api --bench dashboard` (`LANDQ_BENCH_LANDS`,
 //! default 10000; `LANDQ_BENCH_SECONDS` per route, default 3)
 
+use landq_fake_github::bench;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -20,22 +21,12 @@ const REPO: &str = "acme/app";
 const CONNECTIONS: usize = 8;
 
 fn main() {
-    if std::env::args().any(|a| a == "--list" || a == "--test") {
+    if bench::only_listing() {
         return;
     }
-    let var = |name: &str, default: u64| {
-        std::env::var(name)
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(default)
-    };
-    let lands = var("LANDQ_BENCH_LANDS", 10_000);
-    let seconds = Duration::from_secs(var("LANDQ_BENCH_SECONDS", 3));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let lands = bench::setting("LANDQ_BENCH_LANDS", 10_000);
+    let seconds = Duration::from_secs(bench::setting("LANDQ_BENCH_SECONDS", 3));
+    let runtime = bench::runtime();
     runtime.block_on(async move {
         let dir = tempfile::TempDir::new().unwrap();
         let store = Arc::new(SqliteStore::open(dir.path()).unwrap());

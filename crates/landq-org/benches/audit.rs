@@ -7,6 +7,7 @@
 
 use std::time::Instant;
 
+use landq_fake_github::bench;
 use landq_fake_github::hub::{App, Hub, TEST_KEY};
 use landq_github::retry::RetryPolicy;
 use landq_github::{Auth, GitHub};
@@ -16,11 +17,10 @@ use serde_json::json;
 const REPOS: usize = 200;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    if bench::only_listing() {
+        return;
+    }
+    let runtime = bench::runtime();
     runtime.block_on(async {
         let hub = Hub::start().await;
         hub.install_app(App::test(42));

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 use hdrhistogram::Histogram;
 use landq_bus::embedded::{self, EmbeddedBus};
 use landq_bus::{Bus, Envelope};
+use landq_fake_github::bench;
 use landq_fake_github::hub::Hub;
 use landq_github::retry::RetryPolicy;
 use landq_github::{Auth, GitHub};
@@ -55,18 +56,11 @@ fn open(hub: &Hub, n: u64) -> u64 {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list" || a == "--test") {
+    if bench::only_listing() {
         return;
     }
-    let lands: u64 = std::env::var("LANDQ_BENCH_LANDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(100);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let lands = bench::setting("LANDQ_BENCH_LANDS", 100);
+    let runtime = bench::runtime();
     runtime.block_on(async move {
         let hub = Hub::start().await;
         let initial: Vec<(String, String)> = (0..FILES).map(|i| (path(i), "v0\n".to_owned())).collect();

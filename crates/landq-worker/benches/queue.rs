@@ -19,6 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use landq_bus::embedded::{self, EmbeddedBus};
 use landq_bus::{Bus, Envelope};
+use landq_fake_github::bench;
 use landq_fake_github::hub::ci::{Ci, Files};
 use landq_fake_github::hub::{Event, Hub};
 use landq_github::retry::RetryPolicy;
@@ -237,22 +238,12 @@ fn quantile(sorted: &[Duration], q: f64) -> Duration {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list" || a == "--test") {
+    if bench::only_listing() {
         return;
     }
-    let var = |name: &str, default: u64| {
-        std::env::var(name)
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(default)
-    };
-    let prs = var("LANDQ_BENCH_PRS", 60) as usize;
-    let t = Duration::from_millis(var("LANDQ_BENCH_CI_MS", 400));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let prs = bench::setting("LANDQ_BENCH_PRS", 60) as usize;
+    let t = Duration::from_millis(bench::setting("LANDQ_BENCH_CI_MS", 400));
+    let runtime = bench::runtime();
     let runs: Vec<Run> =
         runtime.block_on(async { vec![run(1, prs, t).await, run(8, prs, t).await] });
 
