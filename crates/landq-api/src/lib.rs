@@ -23,13 +23,13 @@
 pub mod api;
 pub mod authors;
 pub mod chart;
+pub mod fresh;
 pub mod pages;
 pub mod query;
 pub mod signin;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use api::Failure;
 use axum::Router;
@@ -37,6 +37,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use fresh::Fresh;
 use landq_github::GitHub;
 use landq_store::stats::Stats;
 use landq_store::{Store, StoreError};
@@ -66,8 +67,8 @@ pub struct Dashboard {
     pub web: String,
     /// Who may look.
     pub access: Access,
-    /// Statistics computed lately, by (repository, window).
-    pub stats: StatsCache,
+    /// Statistics computed lately, by (repository, window in ms).
+    pub stats: Fresh<(String, i64), Arc<Stats>>,
     /// GitHub, for authors' profiles (none: the authors route answers 503).
     pub github: Option<Arc<GitHub>>,
     /// Profiles read lately, with their ETags.
@@ -76,34 +77,10 @@ pub struct Dashboard {
     pub tokens: signin::TokenCache,
 }
 
-/// Statistics computed in the last [`STATS_FRESH`], by (repository,
-/// window): a window of 10,000 lands costs the store tens of milliseconds,
-/// and every page view and stats call would pay it again.
-#[derive(Default)]
-pub struct StatsCache(Mutex<HashMap<StatsKey, (Instant, Arc<Stats>)>>);
-
-/// (repository, window in ms).
-type StatsKey = (String, i64);
-
-/// How long computed statistics are served before they are computed again.
+/// How long computed statistics are served before they are computed again:
+/// a window of 10,000 lands costs the store tens of milliseconds, and every
+/// page view and stats call would pay it again.
 pub const STATS_FRESH: Duration = Duration::from_secs(5);
-
-impl StatsCache {
-    /// The statistics of `repo` over `window` (ms) if computed within
-    /// [`STATS_FRESH`].
-    fn get(&self, repo: &str, window: i64) -> Option<Arc<Stats>> {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&(repo.to_owned(), window))
-            .filter(|(at, _)| at.elapsed() < STATS_FRESH)
-            .map(|(_, stats)| stats.clone())
-    }
-
-    fn put(&self, repo: &str, window: i64, stats: Arc<Stats>) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, (at, _)| at.elapsed() < STATS_FRESH);
-        map.insert((repo.to_owned(), window), (Instant::now(), stats));
-    }
-}
 
 impl Dashboard {
     /// A dashboard over `store` for `repos`, linking to `web`.
@@ -113,7 +90,7 @@ impl Dashboard {
             repos,
             web: web.to_owned(),
             access,
-            stats: StatsCache::default(),
+            stats: Fresh::new(STATS_FRESH),
             github: None,
             profiles: authors::ProfileCache::default(),
             tokens: signin::TokenCache::default(),
@@ -131,11 +108,12 @@ impl Dashboard {
     /// The statistics of `repo` over the `window` (ms) ending now, at most
     /// [`STATS_FRESH`] old.
     pub async fn stats(&self, repo: &str, window: i64) -> Result<Arc<Stats>, StoreError> {
-        if let Some(stats) = self.stats.get(repo, window) {
+        let key = (repo.to_owned(), window);
+        if let Some(stats) = self.stats.get(&key) {
             return Ok(stats);
         }
         let stats = Arc::new(self.store.stats(repo, query::now_ms(), window).await?);
-        self.stats.put(repo, window, stats.clone());
+        self.stats.put(key, stats.clone());
         Ok(stats)
     }
 

@@ -17,9 +17,8 @@
 //! both answers are held for [`FRESH`], keyed by a SHA-256 of the token, so
 //! a page view costs GitHub nothing while they are held.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -36,6 +35,7 @@ use sha2::{Digest, Sha256, Sha512};
 
 use crate::Dashboard;
 use crate::api::Failure;
+use crate::fresh::Fresh;
 
 /// How long GitHub's answers about a token (whose it is, what it may read)
 /// are held.
@@ -50,9 +50,6 @@ const SIGNING_IN: Duration = Duration::from_secs(600);
 
 const SESSION_COOKIE: &str = "landq_session";
 const STATE_COOKIE: &str = "landq_signin";
-
-/// Answers held at most before the caches start afresh.
-const MAX_HELD: usize = 10_000;
 
 /// Sign-in with GitHub, configured.
 pub struct SignIn {
@@ -135,48 +132,36 @@ struct Pending {
     next: String,
 }
 
-/// GitHub's answers about tokens, held for [`FRESH`]: whose each is, and
-/// what each may read.
-#[derive(Default)]
+/// GitHub's answers about tokens (by their SHA-256), held for [`FRESH`]:
+/// whose each is, and what each may read.
 pub struct TokenCache {
-    logins: Mutex<HashMap<String, (Instant, Option<String>)>>,
-    reads: Mutex<HashMap<(String, String), (Instant, bool)>>,
+    logins: Fresh<String, Option<String>>,
+    reads: Fresh<(String, String), bool>,
+}
+
+impl Default for TokenCache {
+    fn default() -> Self {
+        TokenCache {
+            logins: Fresh::new(FRESH),
+            reads: Fresh::new(FRESH),
+        }
+    }
 }
 
 fn digest(token: &SecretString) -> String {
     hex::encode(Sha256::digest(token.expose_secret().as_bytes()))
 }
 
-fn held<K: std::hash::Hash + Eq, V: Clone>(
-    map: &Mutex<HashMap<K, (Instant, V)>>,
-    key: &K,
-) -> Option<V> {
-    let map = map.lock().unwrap_or_else(|e| e.into_inner());
-    map.get(key)
-        .filter(|(at, _)| at.elapsed() < FRESH)
-        .map(|(_, v)| v.clone())
-}
-
-fn hold<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, (Instant, V)>>, key: K, value: V) {
-    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-    if map.len() >= MAX_HELD {
-        map.retain(|_, (at, _)| at.elapsed() < FRESH);
-    }
-    if map.len() < MAX_HELD {
-        map.insert(key, (Instant::now(), value));
-    }
-}
-
 impl Dashboard {
     /// The person `token` belongs to (`None`: GitHub refuses it).
     pub(crate) async fn person(&self, token: &SecretString) -> Result<Option<String>, Failure> {
         let key = digest(token);
-        if let Some(login) = held(&self.tokens.logins, &key) {
+        if let Some(login) = self.tokens.logins.get(&key) {
             return Ok(login);
         }
         let github = self.github.as_ref().ok_or(Failure::NoGitHub)?;
         let login = github.viewer(token).await?;
-        hold(&self.tokens.logins, key, login.clone());
+        self.tokens.logins.put(key, login.clone());
         Ok(login)
     }
 
@@ -186,7 +171,7 @@ impl Dashboard {
             return Ok(true);
         };
         let key = (digest(token), repo.to_owned());
-        if let Some(readable) = held(&self.tokens.reads, &key) {
+        if let Some(readable) = self.tokens.reads.get(&key) {
             return Ok(readable);
         }
         let github = self.github.as_ref().ok_or(Failure::NoGitHub)?;
@@ -195,7 +180,7 @@ impl Dashboard {
             Readable::No => false,
             Readable::BadToken => return Err(Failure::SignedOut),
         };
-        hold(&self.tokens.reads, key, readable);
+        self.tokens.reads.put(key, readable);
         Ok(readable)
     }
 
