@@ -150,6 +150,17 @@ impl GitHub {
         .await
     }
 
+    /// Every repository of every installation of the App, with the
+    /// installation it is reached through.
+    pub async fn every_repo(&self) -> Result<Vec<(Option<u64>, String)>, GitHubError> {
+        let mut all = Vec::new();
+        for installation in self.installations().await? {
+            let repos = self.installation_repos(installation).await?;
+            all.extend(repos.into_iter().map(|r| (Some(installation), r)));
+        }
+        Ok(all)
+    }
+
     /// A client for `repo` (`owner/name`), through `installation` for an App.
     /// A name GitHub could never have given a repository is refused: every
     /// URL is built from validated parts.

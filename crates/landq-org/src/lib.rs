@@ -33,15 +33,7 @@ pub async fn targets(
         }
         return Ok(only.iter().map(|r| (None, r.clone())).collect());
     }
-    let mut all = Vec::new();
-    let installations = github.installations().await.map_err(|e| e.to_string())?;
-    for installation in installations {
-        let repos = github
-            .installation_repos(installation)
-            .await
-            .map_err(|e| e.to_string())?;
-        all.extend(repos.into_iter().map(|r| (Some(installation), r)));
-    }
+    let mut all = github.every_repo().await.map_err(|e| e.to_string())?;
     if only.is_empty() {
         return Ok(all);
     }

@@ -71,15 +71,7 @@ impl Reconcile {
         let (github, bus, store) = (&self.github, &self.bus, self.store.as_ref());
         let targets: Vec<(Option<u64>, String)> = match &self.repositories {
             Repositories::Listed(names) => names.iter().map(|n| (None, n.clone())).collect(),
-            Repositories::Installations => {
-                let mut targets = Vec::new();
-                for installation in github.installations().await? {
-                    for name in github.installation_repos(installation).await? {
-                        targets.push((Some(installation), name));
-                    }
-                }
-                targets
-            }
+            Repositories::Installations => github.every_repo().await?,
         };
         let now = self.clock.now_ms();
         let mut nudged = 0;
