@@ -112,7 +112,11 @@ impl Dashboard {
         if let Some(stats) = self.stats.get(&key) {
             return Ok(stats);
         }
-        let stats = Arc::new(self.store.stats(repo, query::now_ms(), window).await?);
+        let stats = Arc::new(
+            self.store
+                .stats(repo, landq_store::now_ms(), window)
+                .await?,
+        );
         self.stats.put(key, stats.clone());
         Ok(stats)
     }

@@ -45,13 +45,6 @@ pub fn window(text: &str) -> Result<i64, String> {
     Ok(window.as_millis() as i64)
 }
 
-/// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// RFC 3339 (seconds) of `ms` since the Unix epoch.
 pub fn rfc3339(ms: i64) -> String {
     let at = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);

@@ -12,7 +12,7 @@
 //! request pages and reviews are kept in the store with their ETags, and
 //! GitHub's 304 costs no rate limit.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use landq_github::admin::{OpenPull, Reviewed};
 use landq_github::{GitHub, GitHubError, Repo};
@@ -83,13 +83,6 @@ pub struct Stale {
     pub asked: Vec<String>,
 }
 
-/// Milliseconds since the epoch.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// Runs the reminders of `repos` (each with its installation) as
 /// `holder`, one repository after another.
 pub async fn remind_all(
@@ -102,7 +95,7 @@ pub async fn remind_all(
     let mut outcomes = Vec::new();
     for (installation, name) in repos {
         let outcome = match github.repo(*installation, name) {
-            Ok(repo) => remind(&repo, store, slack, holder, now_ms()).await,
+            Ok(repo) => remind(&repo, store, slack, holder, landq_store::now_ms()).await,
             Err(e) => Err(e.into()),
         };
         if let Err(err) = &outcome {

@@ -280,6 +280,14 @@ impl LandQuery {
     }
 }
 
+/// Milliseconds since the Unix epoch, now (the unit of every time the
+/// store keeps).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -17,12 +17,7 @@ use tower::ServiceExt;
 
 pub const REPO: &str = "acme/app";
 
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+pub use landq_store::now_ms;
 
 pub fn land(pr: u64, author: &str, landed_at_ms: i64) -> LandRecord {
     LandRecord {

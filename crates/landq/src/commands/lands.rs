@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use landq_api::query::{now_ms, rfc3339};
+use landq_api::query::rfc3339;
 use landq_store::LandQuery;
+use landq_store::now_ms;
 use landq_store::stats::Quantiles;
 
 use crate::config::StorePlace;
