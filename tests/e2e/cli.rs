@@ -600,3 +600,47 @@ fn an_interval_that_is_not_a_duration_is_a_usage_error() {
         "{err}"
     );
 }
+
+#[test]
+fn reminders_without_slack_or_with_two_slacks_refuse_to_start() {
+    let dir = TempDir::new().unwrap();
+    let run = |envs: &[(&str, &str)]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_landq"))
+            .args([
+                "worker",
+                "--listen",
+                "127.0.0.1:0",
+                "--remind-interval",
+                "1h",
+            ])
+            .current_dir(dir.path())
+            .env("LANDQ_GITHUB_TOKEN", "t")
+            .env_remove("LANDQ_SLACK_TOKEN")
+            .env_remove("LANDQ_SLACK_WEBHOOK_URL")
+            .envs(envs.iter().copied())
+            .output()
+            .unwrap();
+        (out.status.code(), stderr(&out))
+    };
+    assert_eq!(
+        run(&[]),
+        (
+            Some(1),
+            "landq: error: --remind-interval needs Slack: set LANDQ_SLACK_TOKEN or \
+             LANDQ_SLACK_WEBHOOK_URL\n"
+                .to_owned()
+        )
+    );
+    let (code, err) = run(&[
+        ("LANDQ_SLACK_TOKEN", "xoxb-secret-token"),
+        (
+            "LANDQ_SLACK_WEBHOOK_URL",
+            "https://hooks.slack.com/services/T/B/secret",
+        ),
+    ]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        err,
+        "landq: error: both LANDQ_SLACK_TOKEN and LANDQ_SLACK_WEBHOOK_URL are set: keep one\n"
+    );
+}
